@@ -1,0 +1,136 @@
+// Package db opens cortexctl's PostgreSQL pool, owns the embedded schema
+// migrations and the small set of queries every command shares.
+package db
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
+)
+
+// Querier is satisfied by a pool, a connection and a transaction, so query
+// helpers run inside or outside a transaction alike.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Defaults applied when the connection string does not set them.
+const (
+	DefaultStatementTimeout = 5 * time.Minute
+	DefaultConnectTimeout   = 10 * time.Second
+)
+
+// ParseConfig parses a connection string (empty: libpq's PG* environment
+// variables and defaults) and applies cortexctl's session defaults:
+// application_name and statement_timeout unless the string sets them.
+func ParseConfig(connString, appName string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		// pgx's parse errors may quote the string; name only its redacted form.
+		return nil, exitcode.Errorf(exitcode.Config, "invalid database URL %s: %s", Redact(connString), scrub(err, connString))
+	}
+	rp := cfg.ConnConfig.RuntimeParams
+	if rp["application_name"] == "" {
+		rp["application_name"] = appName
+	}
+	if rp["statement_timeout"] == "" {
+		rp["statement_timeout"] = fmt.Sprint(DefaultStatementTimeout.Milliseconds())
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
+	}
+	cfg.MaxConns = 4
+	return cfg, nil
+}
+
+// Connect opens a pool and checks that the server answers. An unreachable
+// server is an exitcode.Unavailable error naming the redacted address.
+func Connect(ctx context.Context, connString, appName string) (*pgxpool.Pool, error) {
+	cfg, err := ParseConfig(connString, appName)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, Unreachable(cfg.ConnConfig, err)
+	}
+	return pool, nil
+}
+
+// Unreachable wraps a failure to reach the server as exitcode.Unavailable,
+// naming the server without its password.
+func Unreachable(cc *pgx.ConnConfig, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && !exitcode.IsUnavailable(err) {
+		// The server answered and refused: bad password, missing database, ...
+		return exitcode.Errorf(exitcode.Config, "database %s refused the connection: %s", Describe(cc), pgErr.Message)
+	}
+	return exitcode.Errorf(exitcode.Unavailable, "database unreachable at %s: %s", Describe(cc), rootCause(err))
+}
+
+// Describe names a connection target as user@host:port/database.
+func Describe(cc *pgx.ConnConfig) string {
+	return fmt.Sprintf("%s@%s:%d/%s", cc.User, cc.Host, cc.Port, cc.Database)
+}
+
+// Redact returns connString with any password replaced by "xxxxx", for
+// logs and error messages. Both URL and keyword/value forms are handled.
+func Redact(connString string) string {
+	if connString == "" {
+		return "(from PG* environment)"
+	}
+	if u, err := url.Parse(connString); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		}
+		q := u.Query()
+		if q.Has("password") {
+			q.Set("password", "xxxxx")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	fields := strings.Fields(connString)
+	for i, f := range fields {
+		if k, _, ok := strings.Cut(f, "="); ok && k == "password" {
+			fields[i] = "password=xxxxx"
+		}
+	}
+	return strings.Join(fields, " ")
+}
+
+// scrub removes connString from err's text, in case a parser echoed it.
+func scrub(err error, connString string) string {
+	msg := err.Error()
+	if connString != "" {
+		msg = strings.ReplaceAll(msg, connString, Redact(connString))
+	}
+	return msg
+}
+
+// rootCause shortens pgx's nested connect errors to their last part
+// ("connection refused"), which is what an operator needs to read.
+func rootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}

@@ -1,0 +1,105 @@
+// Package exitcode names the process exit codes of cortexctl and carries them
+// on errors, so that only main decides how the process ends.
+package exitcode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The exit codes, as documented in docs/jobs.md and in `cortexctl --help`.
+const (
+	OK          = 0   // success, including "nothing to do"
+	Failed      = 1   // the run failed
+	Usage       = 2   // bad flags or arguments
+	Partial     = 3   // some units failed, the rest committed
+	Unavailable = 69  // a dependency (database, Stripe) is unavailable
+	Locked      = 75  // skipped: another run holds the job's lock
+	Config      = 78  // configuration error (missing key, unmigrated database)
+	Timeout     = 124 // --timeout elapsed
+	Interrupted = 130 // SIGINT
+	Terminated  = 143 // SIGTERM
+)
+
+// Error is an error that says which exit code it ends the process with.
+type Error struct {
+	Code int
+	Err  error
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// New wraps err with code. A nil err stays nil.
+func New(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Error{Code: code, Err: err}
+}
+
+// Errorf formats an error that exits with code.
+func Errorf(code int, format string, args ...any) error {
+	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
+}
+
+// Signal is the context cause set when SIGINT or SIGTERM stops a run.
+type Signal struct{ Sig syscall.Signal }
+
+func (s Signal) Error() string { return fmt.Sprintf("interrupted by %s", s.Sig) }
+
+// ErrTimeout is the context cause set when --timeout elapses.
+var ErrTimeout = errors.New("timed out (--timeout elapsed)")
+
+// Of returns the exit code err ends the process with: the code of the
+// outermost *Error, else one derived from what the error is.
+func Of(err error) int {
+	if err == nil {
+		return OK
+	}
+	var sig Signal
+	if errors.As(err, &sig) {
+		if sig.Sig == syscall.SIGTERM {
+			return Terminated
+		}
+		return Interrupted
+	}
+	if errors.Is(err, ErrTimeout) {
+		return Timeout
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	if IsUnavailable(err) {
+		return Unavailable
+	}
+	return Failed
+}
+
+// IsUnavailable reports whether err says the database could not be reached:
+// a failed connect, a refused or reset connection, or a server shutting down.
+func IsUnavailable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// Class 08: connection exception; 57P01-57P03: admin shutdown, crash, cannot connect now.
+		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		return true
+	}
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || pgconn.SafeToRetry(err)
+}
