@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -123,14 +124,14 @@ func scrub(err error, connString string) string {
 	return msg
 }
 
-// rootCause shortens pgx's nested connect errors to their last part
-// ("connection refused"), which is what an operator needs to read.
+// rootCause shortens pgx's connect errors, which repeat one line per
+// address tried, to their distinct lines.
 func rootCause(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
 		}
-		err = u
 	}
+	return strings.Join(out, "; ")
 }

@@ -54,7 +54,7 @@ func provider(pool *pgxpool.Pool) (*goose.Provider, func() error, error) {
 type Applied struct {
 	Version  int64         `json:"version"`
 	Name     string        `json:"name"`
-	Duration time.Duration `json:"duration_ns"`
+	Duration time.Duration `json:"-"`
 }
 
 // Migrate applies every pending embedded migration. Running it again is a

@@ -141,21 +141,30 @@ CREATE TRIGGER clients_status_event
 -- +goose StatementBegin
 -- The grace clock starts at the first failure and nothing moves it while the
 -- client stays in grace: the old system re-anchored it on every edit.
+-- disabled_at is set whenever a client becomes disabled, and only then.
 CREATE FUNCTION clients_guard_update() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF OLD.billing_status = 'grace_period' AND NEW.billing_status = 'grace_period'
+    IF TG_OP = 'UPDATE' AND OLD.billing_status = 'grace_period' AND NEW.billing_status = 'grace_period'
        AND NEW.grace_period_started_at IS DISTINCT FROM OLD.grace_period_started_at THEN
         RAISE EXCEPTION 'grace_period_started_at of client % cannot change while it is in grace', OLD.id
             USING ERRCODE = 'check_violation';
     END IF;
-    NEW.updated_at := now();
+    -- Whoever disables a client, the instant is known: the hard-cap rule needs it.
+    IF NEW.billing_status = 'disabled' AND NEW.disabled_at IS NULL THEN
+        NEW.disabled_at := now();
+    ELSIF NEW.billing_status <> 'disabled' THEN
+        NEW.disabled_at := NULL;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        NEW.updated_at := now();
+    END IF;
     RETURN NEW;
 END;
 $$;
 -- +goose StatementEnd
 
 CREATE TRIGGER clients_guard_update
-    BEFORE UPDATE ON clients
+    BEFORE INSERT OR UPDATE ON clients
     FOR EACH ROW EXECUTE FUNCTION clients_guard_update();
 
 -- +goose Down

@@ -158,12 +158,13 @@ const (
 // HardCapAction decides the hard-cap rule for a client whose usage in the
 // current period is used: an active client beyond the hard cap is disabled;
 // a client disabled for the hard cap in an earlier period, and not beyond it
-// now, is set back to active. Every other status is left alone.
+// now, is set back to active. Every other status is left alone, and so is a
+// disabled client whose disable instant is unknown.
 func HardCapAction(s Status, caps Caps, used int64, current Period) CapAction {
 	switch {
 	case s.Billing == StatusActive && caps.OverHard(used):
 		return CapDisable
-	case s.Billing == StatusDisabled && s.DisabledReason == ReasonHardCap &&
+	case s.Billing == StatusDisabled && s.DisabledReason == ReasonHardCap && !s.DisabledAt.IsZero() &&
 		s.DisabledAt.Before(current.Start) && !caps.OverHard(used):
 		return CapReactivate
 	default:

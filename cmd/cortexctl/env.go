@@ -1,0 +1,12 @@
+package main
+
+// Environment variables cortexctl reads, in one place. A flag always wins
+// over its variable; the variable wins over the default.
+const (
+	EnvDatabaseURL   = "DATABASE_URL"         // --database-url; libpq's PG* variables also work
+	EnvLogFormat     = "CORTEXCTL_LOG_FORMAT" // --log-format
+	EnvLogLevel      = "CORTEXCTL_LOG_LEVEL"  // --log-level
+	EnvOutput        = "CORTEXCTL_OUTPUT"     // --output
+	EnvStripeAPIKey  = "STRIPE_API_KEY"       // secret: environment only, never a flag
+	EnvStripeAPIBase = "STRIPE_API_BASE"      // --stripe-api-base
+)

@@ -1,0 +1,87 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+)
+
+// heldLock is a job's advisory lock and the connection that holds it. The
+// connection is taken out of the pool: nothing else may use it.
+type heldLock struct {
+	conn *pgx.Conn
+	key  int64
+	mu   sync.Mutex // serializes the watchdog and release on conn
+}
+
+// acquire tries the job's lock once; nil, nil means another session holds it.
+func acquire(ctx context.Context, pool *pgxpool.Pool, job string) (*heldLock, error) {
+	pc, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn := pc.Hijack()
+	key := LockKey(job)
+	var got bool
+	if _, err := conn.Exec(ctx, "SELECT set_config('application_name', $1, false)", "cortexctl/"+job+"/lock"); err != nil {
+		_ = conn.Close(ctx)
+		return nil, err
+	}
+	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", key).Scan(&got); err != nil {
+		_ = conn.Close(ctx)
+		return nil, err
+	}
+	if !got {
+		_ = conn.Close(ctx)
+		return nil, nil
+	}
+	return &heldLock{conn: conn, key: key}, nil
+}
+
+// watch checks the lock connection every interval until ctx ends or the
+// returned stop is called, and calls lost once if the connection fails.
+func (l *heldLock) watch(ctx context.Context, every time.Duration, lost func(error)) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			l.mu.Lock()
+			pingCtx, cancel := context.WithTimeout(ctx, every+5*time.Second)
+			err := l.conn.Ping(pingCtx)
+			cancel()
+			l.mu.Unlock()
+			if err != nil && ctx.Err() == nil {
+				lost(err)
+				return
+			}
+		}
+	})
+	return func() { close(done); wg.Wait() }
+}
+
+// release unlocks and closes the connection. Closing alone would release
+// the lock too; unlocking first makes the release explicit in the server log.
+func (l *heldLock) release(log zerolog.Logger) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := l.conn.Exec(ctx, "SELECT pg_advisory_unlock($1)", l.key); err != nil && !l.conn.IsClosed() {
+		log.Warn().Err(fmt.Errorf("unlock: %w", err)).Msg("closing the lock connection instead")
+	}
+	_ = l.conn.Close(ctx)
+}

@@ -1,0 +1,354 @@
+// Package runner runs cortexctl's one-shot jobs the same way: one run at a
+// time per job across all hosts (a PostgreSQL advisory lock held on a
+// dedicated connection), a job_runs row for every run, a timeout, and one
+// mapping from outcome to status and exit code.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/zerolog"
+
+	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
+)
+
+// Run statuses, as stored in job_runs.status.
+const (
+	StatusRunning     = "running"
+	StatusSucceeded   = "succeeded"
+	StatusFailed      = "failed"
+	StatusPartial     = "partial"
+	StatusSkipped     = "skipped"
+	StatusInterrupted = "interrupted"
+	StatusTimedOut    = "timed_out"
+)
+
+// Runner runs jobs. Build one per process.
+type Runner struct {
+	Pool    *pgxpool.Pool
+	Log     zerolog.Logger
+	Now     func() time.Time // the clock; time.Now when nil
+	Version string
+	// LockCheckEvery is how often the lock connection is checked; a run
+	// whose lock connection dies is cancelled. Default 5s.
+	LockCheckEvery time.Duration
+	// FutureSkew is how far ahead of Now a real run's as-of may be. Default 5m.
+	FutureSkew time.Duration
+}
+
+// Job says which job to run and how.
+type Job struct {
+	Name    string    // e.g. "billing-overage"; also names the lock
+	DryRun  bool      // dry runs take no lock and may look at any instant
+	AsOf    time.Time // the instant the run evaluates
+	Timeout time.Duration
+	// MonotonicAsOf refuses a real run whose as-of is earlier than that of an
+	// earlier real run of the same job: evaluating the past for real would
+	// undo what later runs decided.
+	MonotonicAsOf bool
+}
+
+// Run is what a job function learns of its run.
+type Run struct {
+	ID     uuid.UUID
+	Job    Job
+	Logger zerolog.Logger
+}
+
+// Record is one row of job_runs.
+type Record struct {
+	ID         uuid.UUID       `json:"run_id"`
+	Job        string          `json:"job"`
+	Status     string          `json:"status"`
+	DryRun     bool            `json:"dry_run"`
+	AsOf       *time.Time      `json:"as_of"`
+	Host       string          `json:"host"`
+	PID        int             `json:"pid"`
+	Version    string          `json:"version"`
+	StartedAt  time.Time       `json:"started_at"`
+	FinishedAt *time.Time      `json:"finished_at"`
+	ExitCode   *int            `json:"exit_code"`
+	Error      *string         `json:"error"`
+	Summary    json.RawMessage `json:"summary,omitempty"`
+}
+
+// StatusFor maps an exit code to the job_runs status it is recorded as.
+func StatusFor(code int) string {
+	switch code {
+	case exitcode.OK:
+		return StatusSucceeded
+	case exitcode.Partial:
+		return StatusPartial
+	case exitcode.Locked:
+		return StatusSkipped
+	case exitcode.Timeout:
+		return StatusTimedOut
+	case exitcode.Interrupted, exitcode.Terminated:
+		return StatusInterrupted
+	default:
+		return StatusFailed
+	}
+}
+
+// LockKey is the advisory lock key of a job.
+func LockKey(job string) int64 {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte("cortexctl/job/" + job))
+	return int64(h.Sum64()) //nolint:gosec // a hash reinterpreted as a lock key
+}
+
+// Execute runs fn as one run of job and records it. It returns the run's
+// record, fn's report and the error that decides the exit code (nil on
+// success). fn must stop between units of work once ctx is done, returning
+// context.Cause(ctx).
+func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Context, Run) (R, error)) (Record, R, error) {
+	var zero R
+	if err := db.CheckSchema(ctx, r.Pool); err != nil {
+		return Record{}, zero, orUnavailable(err)
+	}
+	host, _ := os.Hostname()
+	rec := Record{
+		ID: uuid.New(), Job: job.Name, Status: StatusRunning, DryRun: job.DryRun,
+		Host: host, PID: os.Getpid(), Version: r.Version, StartedAt: r.now(),
+	}
+	if !job.AsOf.IsZero() {
+		asOf := job.AsOf.UTC()
+		rec.AsOf = &asOf
+	}
+	log := r.Log.With().Str("job", job.Name).Str("run_id", rec.ID.String()).Bool("dry_run", job.DryRun).Logger()
+
+	var lock *heldLock
+	if !job.DryRun {
+		var err error
+		lock, err = acquire(ctx, r.Pool, job.Name)
+		if err != nil {
+			return Record{}, zero, orUnavailable(fmt.Errorf("take the %s lock: %w", job.Name, err))
+		}
+		if lock == nil {
+			err := skipped(ctx, r, log, &rec)
+			return rec, zero, err
+		}
+		defer lock.release(log)
+		if err := markAbandoned(ctx, r.Pool, job.Name, rec.ID); err != nil {
+			return Record{}, zero, orUnavailable(err)
+		}
+	}
+	if err := insertRun(ctx, r.Pool, &rec); err != nil {
+		return Record{}, zero, orUnavailable(err)
+	}
+	log.Info().Time("as_of", job.AsOf).Msg("run started")
+
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	if job.Timeout > 0 {
+		var stop context.CancelFunc
+		runCtx, stop = context.WithTimeoutCause(runCtx, job.Timeout, exitcode.ErrTimeout)
+		defer stop()
+	}
+	if lock != nil {
+		stopWatch := lock.watch(runCtx, r.lockCheckEvery(), func(err error) {
+			log.Error().Err(err).Msg("lost the lock connection; stopping the run")
+			cancel(exitcode.Errorf(exitcode.Unavailable,
+				"lost the database connection holding the %s lock (%v): stopped so that no other run overlaps", job.Name, err))
+		})
+		defer stopWatch()
+	}
+
+	var report R
+	err := r.checkAsOf(ctx, job, rec.ID)
+	if err == nil {
+		report, err = fn(runCtx, Run{ID: rec.ID, Job: job, Logger: log})
+	}
+	if err != nil && runCtx.Err() != nil {
+		if cause := context.Cause(runCtx); !errors.Is(err, cause) {
+			err = fmt.Errorf("%w (%w)", cause, err)
+		}
+	}
+	code := exitcode.Of(err)
+	rec.Status = StatusFor(code)
+	rec.ExitCode = &code
+	if err != nil {
+		msg := err.Error()
+		rec.Error = &msg
+	}
+	if summary, mErr := json.Marshal(report); mErr == nil {
+		rec.Summary = summary
+	}
+	finishCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer stop()
+	if fErr := finishRun(finishCtx, r.Pool, &rec, r.now()); fErr != nil {
+		log.Error().Err(fErr).Msg("could not record the run's outcome in job_runs")
+		if err == nil {
+			err = fmt.Errorf("record outcome: %w", fErr)
+		}
+	}
+	ev := log.Info()
+	if err != nil {
+		ev = log.Error().Err(err)
+	}
+	ev.Str("status", rec.Status).Int("exit_code", code).Dur("duration", rec.FinishedAt.Sub(rec.StartedAt)).Msg("run finished")
+	return rec, report, err
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now == nil {
+		return time.Now().UTC()
+	}
+	return r.Now().UTC()
+}
+
+func (r *Runner) lockCheckEvery() time.Duration {
+	if r.LockCheckEvery <= 0 {
+		return 5 * time.Second
+	}
+	return r.LockCheckEvery
+}
+
+// checkAsOf refuses real runs that evaluate the future, or the past before
+// an earlier real run's as-of when the job asks for it.
+func (r *Runner) checkAsOf(ctx context.Context, job Job, self uuid.UUID) error {
+	if job.DryRun || job.AsOf.IsZero() {
+		return nil
+	}
+	skew := r.FutureSkew
+	if skew <= 0 {
+		skew = 5 * time.Minute
+	}
+	if now := r.now(); job.AsOf.After(now.Add(skew)) {
+		return exitcode.Errorf(exitcode.Usage,
+			"--as-of %s is in the future (now is %s): only a --dry-run may look ahead",
+			job.AsOf.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
+	}
+	if !job.MonotonicAsOf {
+		return nil
+	}
+	var latest *time.Time
+	err := r.Pool.QueryRow(ctx, `
+		SELECT max(as_of) FROM job_runs
+		WHERE job = $1 AND NOT dry_run AND status <> 'skipped' AND id <> $2`, job.Name, self).Scan(&latest)
+	if err != nil {
+		return fmt.Errorf("read earlier runs: %w", err)
+	}
+	if latest != nil && job.AsOf.Before(*latest) {
+		return exitcode.Errorf(exitcode.Usage,
+			"--as-of %s is earlier than the as-of of an earlier real run (%s): running the past for real would undo later decisions; use --dry-run to look at it",
+			job.AsOf.UTC().Format(time.RFC3339), latest.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// skipped records a run that found the lock taken, naming the holder.
+func skipped(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record) error {
+	holder := "a run whose job_runs row is not visible yet"
+	var (
+		id    uuid.UUID
+		host  string
+		pid   int
+		since time.Time
+	)
+	err := r.Pool.QueryRow(ctx, `
+		SELECT id, host, pid, started_at FROM job_runs
+		WHERE job = $1 AND status = 'running' AND NOT dry_run
+		ORDER BY started_at DESC LIMIT 1`, rec.Job).Scan(&id, &host, &pid, &since)
+	if err == nil {
+		holder = fmt.Sprintf("run %s on host %s (pid %d) since %s", id, host, pid, since.UTC().Format(time.RFC3339))
+		log = log.With().Str("holder_run_id", id.String()).Str("holder_host", host).
+			Int("holder_pid", pid).Time("holder_since", since).Logger()
+	} else if !errors.Is(err, pgx.ErrNoRows) {
+		return orUnavailable(fmt.Errorf("read lock holder: %w", err))
+	}
+	runErr := exitcode.Errorf(exitcode.Locked, "another %s run holds the lock: %s; this run touched nothing", rec.Job, holder)
+	log.Warn().Msg("another run holds the lock; skipping")
+	code := exitcode.Locked
+	msg := runErr.Error()
+	rec.Status, rec.ExitCode, rec.Error = StatusSkipped, &code, &msg
+	if err := insertRun(ctx, r.Pool, rec); err != nil {
+		return orUnavailable(err)
+	}
+	if err := finishRun(ctx, r.Pool, rec, r.now()); err != nil {
+		return orUnavailable(err)
+	}
+	return runErr
+}
+
+// markAbandoned closes the rows of runs of job that never recorded an
+// outcome: the caller holds the lock, so none of them is still running.
+func markAbandoned(ctx context.Context, q db.Querier, job string, by uuid.UUID) error {
+	_, err := q.Exec(ctx, `
+		UPDATE job_runs SET status = 'interrupted', finished_at = now(),
+		       error = 'ended without recording an outcome (killed or lost its connection); found by run ' || $2::text
+		WHERE job = $1 AND status = 'running'
+		  AND (NOT dry_run OR started_at < now() - interval '1 day')`, job, by)
+	if err != nil {
+		return fmt.Errorf("close abandoned runs: %w", err)
+	}
+	return nil
+}
+
+func insertRun(ctx context.Context, q db.Querier, rec *Record) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO job_runs (id, job, status, dry_run, as_of, host, pid, version, started_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		rec.ID, rec.Job, StatusRunning, rec.DryRun, rec.AsOf, rec.Host, rec.PID, rec.Version, rec.StartedAt)
+	if err != nil {
+		return fmt.Errorf("record run start: %w", err)
+	}
+	return nil
+}
+
+func finishRun(ctx context.Context, q db.Querier, rec *Record, now time.Time) error {
+	rec.FinishedAt = &now
+	var summary any
+	if len(rec.Summary) > 0 && string(rec.Summary) != "null" {
+		summary = rec.Summary
+	}
+	_, err := q.Exec(ctx, `
+		UPDATE job_runs SET status = $2, finished_at = $3, exit_code = $4, summary = $5, error = $6
+		WHERE id = $1`, rec.ID, rec.Status, now, rec.ExitCode, summary, rec.Error)
+	if err != nil {
+		return fmt.Errorf("record run outcome: %w", err)
+	}
+	return nil
+}
+
+// orUnavailable marks errors of an unreachable database as exit 69.
+func orUnavailable(err error) error {
+	if exitcode.IsUnavailable(err) {
+		var e *exitcode.Error
+		if !errors.As(err, &e) {
+			return exitcode.New(exitcode.Unavailable, err)
+		}
+	}
+	return err
+}
+
+// History returns the newest runs, of one job or (job empty) of all.
+func History(ctx context.Context, q db.Querier, job string, limit int) ([]Record, error) {
+	rows, err := q.Query(ctx, `
+		SELECT id, job, status, dry_run, as_of, host, pid, version, started_at, finished_at, exit_code, error, summary
+		FROM job_runs WHERE $1 = '' OR job = $1
+		ORDER BY started_at DESC LIMIT $2`, job, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read job_runs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Record, error) {
+		var rec Record
+		err := row.Scan(&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
+			&rec.StartedAt, &rec.FinishedAt, &rec.ExitCode, &rec.Error, &rec.Summary)
+		return rec, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read job_runs: %w", err)
+	}
+	return out, nil
+}
