@@ -1,0 +1,266 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cortexlayer/cortexctl/db/dbtest"
+)
+
+// binary is cortexctl built once for the package's tests, run as cron would.
+var binary string
+
+const testVersion = "v0.0.0-test"
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cortexctl-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "cortexctl")
+	build := exec.Command("go", "build", "-race", "-o", binary,
+		"-ldflags", "-X main.version="+testVersion+" -X main.commit=abc1234 -X main.date=2026-11-27T00:00:00Z", ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build cortexctl:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary left behind.
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// cli runs the binary against one test database, with a clean environment.
+type cli struct {
+	t   testing.TB
+	env []string
+}
+
+func newCLI(t testing.TB, databaseURL string, env ...string) *cli {
+	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DATABASE_URL=" + databaseURL, "CORTEXCTL_LOG_FORMAT=json"}
+	return &cli{t: t, env: append(base, env...)}
+}
+
+// start launches the binary without waiting for it.
+func (c *cli) start(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	c.t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = c.env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(c.t, cmd.Start())
+	return cmd, &stdout, &stderr
+}
+
+// wait waits for a started run, at most two minutes.
+func (c *cli) wait(cmd *exec.Cmd, stdout, stderr *bytes.Buffer) result {
+	c.t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		_ = cmd.Process.Kill()
+		<-done
+		c.t.Fatalf("cortexctl %v did not finish in 2 minutes; stderr:\n%s", cmd.Args[1:], stderr)
+	}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func (c *cli) run(args ...string) result {
+	c.t.Helper()
+	return c.wait(c.start(args...))
+}
+
+// runOK runs and requires exit 0.
+func (c *cli) runOK(args ...string) result {
+	c.t.Helper()
+	r := c.run(args...)
+	require.Equalf(c.t, 0, r.code, "cortexctl %v\nstdout:\n%s\nstderr:\n%s", args, r.stdout, r.stderr)
+	return r
+}
+
+// overageJSON is the part of `billing overage --output json` tests read.
+type overageJSON struct {
+	Run struct {
+		ID       uuid.UUID `json:"run_id"`
+		Status   string    `json:"status"`
+		DryRun   bool      `json:"dry_run"`
+		ExitCode int       `json:"exit_code"`
+	} `json:"run"`
+	Report *struct {
+		Periods      []string `json:"periods"`
+		ClosedPeriod string   `json:"closed_period"`
+		Clients      []struct {
+			ClientID      uuid.UUID `json:"client_id"`
+			Period        string    `json:"period"`
+			Used          int64     `json:"used"`
+			ChargedBefore int64     `json:"units_charged_before"`
+			NewUnits      int64     `json:"new_units"`
+			AmountCents   int64     `json:"amount_cents"`
+			Action        string    `json:"action"`
+			Unbilled      int64     `json:"unbilled_units"`
+			Error         string    `json:"error"`
+		} `json:"clients"`
+		Stripe struct {
+			Enabled   bool `json:"enabled"`
+			Attempted int  `json:"attempted"`
+			Posted    int  `json:"posted"`
+			Failed    int  `json:"failed"`
+			Pending   int  `json:"pending"`
+		} `json:"stripe"`
+		Totals struct {
+			ClientsEvaluated          int              `json:"clients_evaluated"`
+			ChargesCreated            int              `json:"charges_created"`
+			NewUnits                  int64            `json:"new_units"`
+			AmountCents               map[string]int64 `json:"amount_cents"`
+			Disabled                  int              `json:"disabled"`
+			Reactivated               int              `json:"reactivated"`
+			ClosedPeriodUnbilledUnits int64            `json:"closed_period_unbilled_units"`
+			ClientsFailed             int              `json:"clients_failed"`
+		} `json:"totals"`
+	} `json:"report"`
+}
+
+func decode[T any](t testing.TB, r result) T {
+	t.Helper()
+	var v T
+	require.NoErrorf(t, json.Unmarshal([]byte(r.stdout), &v), "stdout is not the JSON report:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	return v
+}
+
+// requireOneLineError checks a refused run: the exit code, nothing on
+// stdout, and a single "Error: ..." line (no stack trace) containing want.
+func requireOneLineError(t testing.TB, r result, code int, want string) {
+	t.Helper()
+	require.Equalf(t, code, r.code, "stderr:\n%s", r.stderr)
+	require.Empty(t, r.stdout)
+	var errLines []string
+	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		if strings.HasPrefix(l, "Error: ") {
+			errLines = append(errLines, l)
+		}
+	}
+	require.Lenf(t, errLines, 1, "want one error line, stderr:\n%s", r.stderr)
+	require.Contains(t, errLines[0], want)
+	require.NotContains(t, r.stderr, "goroutine ")
+	require.NotContains(t, r.stderr, "panic")
+}
+
+// fixture is a migrated database of one test with small factories.
+type fixture struct {
+	t  testing.TB
+	db *dbtest.DB
+}
+
+func newFixture(t testing.TB) *fixture {
+	return &fixture{t: t, db: dbtest.New(t)}
+}
+
+func (f *fixture) exec(sql string, args ...any) {
+	f.t.Helper()
+	_, err := f.db.Pool.Exec(context.Background(), sql, args...)
+	require.NoError(f.t, err)
+}
+
+func (f *fixture) scalar(dst any, sql string, args ...any) {
+	f.t.Helper()
+	require.NoError(f.t, f.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst))
+}
+
+// client creates an active client on plan with a Stripe customer id.
+func (f *fixture) client(plan string) uuid.UUID {
+	f.t.Helper()
+	id := uuid.New()
+	f.exec(`INSERT INTO clients (id, email, company_name, plan_code, stripe_customer_id, created_at)
+		VALUES ($1, $2, 'Test Co', $3, $4, '2020-01-01')`, id, id.String()+"@example.test", plan, "cus_"+id.String()[:8])
+	return id
+}
+
+// usage records n queries for a client at an instant, as one row.
+func (f *fixture) usage(id uuid.UUID, n int64, at string) {
+	f.t.Helper()
+	f.exec(`INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at) VALUES ($1, 'query', $2, $3)`, id, n, at)
+}
+
+// charged sums a client's charges of a period: units and cents.
+func (f *fixture) charged(id uuid.UUID, period string) (units, cents int64) {
+	f.t.Helper()
+	f.scalar(&units, `SELECT coalesce(sum(units), 0) FROM overage_charges WHERE client_id = $1 AND period_start = $2`, id, period)
+	f.scalar(&cents, `SELECT coalesce(sum(amount_cents), 0) FROM overage_charges WHERE client_id = $1 AND period_start = $2`, id, period)
+	return units, cents
+}
+
+func (f *fixture) status(id uuid.UUID) (status, reason string) {
+	f.t.Helper()
+	f.scalar(&status, `SELECT billing_status FROM clients WHERE id = $1`, id)
+	f.scalar(&reason, `SELECT coalesce(disabled_reason, '') FROM clients WHERE id = $1`, id)
+	return status, reason
+}
+
+// dump is every table but job_runs as JSON, to compare before and after.
+func (f *fixture) dump() string {
+	f.t.Helper()
+	var out strings.Builder
+	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "overage_charges", "client_status_events", "goose_db_version"} {
+		var rows string
+		f.scalar(&rows, fmt.Sprintf(`SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text FROM %s t`, table))
+		fmt.Fprintf(&out, "%s: %s\n", table, rows)
+	}
+	return out.String()
+}
+
+// holdRowLock locks a client's row in an open transaction until release is
+// called, so a run that reaches that client waits there.
+func (f *fixture) holdRowLock(id uuid.UUID) (release func()) {
+	f.t.Helper()
+	ctx := context.Background()
+	tx, err := f.db.Pool.Begin(ctx)
+	require.NoError(f.t, err)
+	_, err = tx.Exec(ctx, `SELECT 1 FROM clients WHERE id = $1 FOR UPDATE`, id)
+	require.NoError(f.t, err)
+	released := false
+	release = func() {
+		if !released {
+			released = true
+			require.NoError(f.t, tx.Rollback(ctx))
+		}
+	}
+	f.t.Cleanup(release)
+	return release
+}
+
+// waitForLockWait waits until a session of the database waits on a lock.
+func (f *fixture) waitForLockWait() {
+	f.t.Helper()
+	require.Eventually(f.t, func() bool {
+		var n int
+		f.scalar(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
+		return n > 0
+	}, 30*time.Second, 20*time.Millisecond, "no run started waiting on the held row lock")
+}
+
+func signal(t testing.TB, cmd *exec.Cmd, sig syscall.Signal) {
+	t.Helper()
+	require.NoError(t, cmd.Process.Signal(sig))
+}

@@ -1,0 +1,292 @@
+// Package stripeclient is the one seam between cortexctl's billing job and
+// Stripe: it pushes overage charges as Stripe invoice items.
+//
+// It wraps stripe-go v85 (the stripe.Client API). Every create carries the
+// caller's deterministic idempotency key, so a charge pushed twice (a retry
+// after a lost answer, a re-run after a crash) exists once in Stripe.
+// IsUnavailable tells a caller whether a failed push may simply be retried
+// later with the same key, or was rejected by Stripe and needs a human.
+//
+// stripe-go never logs to stdout or stderr through this package: its log
+// lines go to the zerolog.Logger given with WithLogger, or nowhere.
+//
+// Tests use the helpers in the stripetest subpackage: a URL of Stripe's own
+// stripe-mock, and a recording fake with failure injection.
+package stripeclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stripe/stripe-go/v85"
+)
+
+// DefaultMaxNetworkRetries is how many times a Client retries a create
+// that failed transiently, unless WithMaxNetworkRetries says otherwise; so a
+// call makes at most 3 attempts. Transient means: no answer (connection
+// refused or reset, attempt timeout), an answer that is not a Stripe error
+// object, HTTP 409, HTTP 5xx, or 429 lock_timeout; a Stripe-Should-Retry
+// header overrides the status. Every retry reuses the item's idempotency
+// key, so it cannot create a duplicate.
+//
+// The retries are this package's, not stripe-go's: stripe-go v85 retries
+// only network errors and undecodable answers, never a well-formed Stripe
+// 409 or 5xx error, and its pause between retries ignores ctx. Here
+// stripe-go's own retries are off, and the pause ends when ctx does.
+const DefaultMaxNetworkRetries = 2
+
+// DefaultRetryDelay is the pause before the first retry. Each further retry
+// waits twice as long as the one before, up to maxRetryDelay, less up to a
+// quarter of random jitter.
+const DefaultRetryDelay = 500 * time.Millisecond
+
+// maxRetryDelay caps the pause between two attempts.
+const maxRetryDelay = 5 * time.Second
+
+// maxIdempotencyKeyLen is Stripe's limit on an Idempotency-Key header.
+const maxIdempotencyKeyLen = 255
+
+// ErrInvalidItem is wrapped by errors CreateInvoiceItem returns for an
+// InvoiceItem it refuses to send (missing customer, currency or idempotency
+// key). Such an item is a bug in the caller; nothing was sent to Stripe.
+var ErrInvalidItem = errors.New("invalid invoice item")
+
+// InvoiceItem is one overage charge to push.
+type InvoiceItem struct {
+	Customer       string            // Stripe customer id (cus_...)
+	AmountCents    int64             // minor units
+	Currency       string            // lowercase ISO code, e.g. "usd"
+	Description    string            // shown on the invoice; optional
+	Metadata       map[string]string // client_id, period, charge_id
+	IdempotencyKey string            // deterministic per charge; sent as the Idempotency-Key header
+}
+
+// validate reports what is missing from it, in words that say how to fix it.
+func (it InvoiceItem) validate() error {
+	var problems []string
+	if strings.TrimSpace(it.Customer) == "" {
+		problems = append(problems, "customer is empty (set the Stripe customer id, cus_...)")
+	}
+	if strings.TrimSpace(it.Currency) == "" {
+		problems = append(problems, `currency is empty (set a lowercase ISO code such as "usd")`)
+	}
+	key := strings.TrimSpace(it.IdempotencyKey)
+	switch {
+	case key == "":
+		problems = append(problems, "idempotency key is empty (derive it from the charge, so a re-run reuses it)")
+	case len(key) > maxIdempotencyKeyLen:
+		problems = append(problems, fmt.Sprintf("idempotency key is %d bytes (Stripe allows at most %d)", len(key), maxIdempotencyKeyLen))
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidItem, strings.Join(problems, "; "))
+}
+
+// Client pushes invoice items to Stripe. It is safe for concurrent use.
+type Client struct {
+	sc         *stripe.Client
+	apiKey     string // kept only to scrub it out of error text
+	configErr  error  // a bad base URL, reported by every call
+	maxRetries int
+	retryDelay time.Duration
+	log        zerolog.Logger
+}
+
+type config struct {
+	httpClient *http.Client
+	maxRetries int
+	retryDelay time.Duration
+	logger     zerolog.Logger
+}
+
+// Option configures a Client built by New.
+type Option func(*config)
+
+// WithHTTPClient sets the HTTP client used to reach Stripe. Without it,
+// stripe-go's default client is used (80s timeout per attempt).
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *config) { c.httpClient = hc }
+}
+
+// WithMaxNetworkRetries sets how many times a create that failed
+// transiently is retried before the failure is returned (see
+// DefaultMaxNetworkRetries). Zero disables retries; negative counts as zero.
+func WithMaxNetworkRetries(n int) Option {
+	return func(c *config) { c.maxRetries = max(n, 0) }
+}
+
+// WithRetryDelay sets the pause before the first retry (see
+// DefaultRetryDelay); tests use a tiny one. Non-positive values keep the
+// default.
+func WithRetryDelay(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.retryDelay = d
+		}
+	}
+}
+
+// WithLogger sets where the client logs. Retries are logged at warn
+// (job-level fields such as run_id come from the logger's context).
+// stripe-go's own log lines go there too, tagged component=stripe-go: its
+// per-request chatter at debug, its failures at warn (the caller gets the
+// failure as an error and decides how loud to be). Without this option
+// nothing is logged.
+func WithLogger(logger zerolog.Logger) Option {
+	return func(c *config) { c.logger = logger }
+}
+
+// New builds a client that authenticates with apiKey. baseURL empty means
+// Stripe's default API URL; otherwise it is e.g. "http://127.0.0.1:12111"
+// (stripe-mock) or an httptest server URL. A malformed baseURL is reported
+// by every CreateInvoiceItem call.
+func New(apiKey, baseURL string, opts ...Option) *Client {
+	cfg := config{
+		maxRetries: DefaultMaxNetworkRetries,
+		retryDelay: DefaultRetryDelay,
+		logger:     zerolog.Nop(),
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&cfg)
+		}
+	}
+
+	bc := &stripe.BackendConfig{
+		HTTPClient: cfg.httpClient, // nil: stripe-go's default client
+		// CreateInvoiceItem retries; stripe-go retrying too would multiply
+		// attempts and sleep without watching ctx.
+		MaxNetworkRetries: stripe.Int64(0),
+		LeveledLogger:     newLogAdapter(cfg.logger, apiKey),
+	}
+	c := &Client{
+		apiKey:     apiKey,
+		maxRetries: cfg.maxRetries,
+		retryDelay: cfg.retryDelay,
+		log:        cfg.logger,
+	}
+	if baseURL != "" {
+		if err := checkBaseURL(baseURL); err != nil {
+			c.configErr = err
+		}
+		bc.URL = stripe.String(baseURL)
+	}
+	backend := stripe.GetBackendWithConfig(stripe.APIBackend, bc)
+	// Only the API backend is set: this package calls nothing that goes
+	// through the Connect, Uploads or MeterEvents backends.
+	c.sc = stripe.NewClient(apiKey, stripe.WithBackends(&stripe.Backends{API: backend}))
+	return c
+}
+
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("stripe base URL %q: %w", raw, err)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("stripe base URL %q: want http(s)://host[:port], e.g. http://127.0.0.1:12111", raw)
+	}
+	return nil
+}
+
+// CreateInvoiceItem creates the invoice item and returns its Stripe id
+// (ii_...). The request carries it.IdempotencyKey, so calling again with the
+// same key (after a timeout, a crash, an unavailable error) returns the item
+// created the first time instead of creating another. Transient failures
+// are retried (see DefaultMaxNetworkRetries) until ctx ends.
+//
+// On failure the error says which customer and key it was about and how
+// many attempts were made, never the API key; use IsUnavailable to decide
+// whether to retry later, and errors.As with *stripe.Error for Stripe's own
+// answer.
+func (c *Client) CreateInvoiceItem(ctx context.Context, it InvoiceItem) (string, error) {
+	if c.configErr != nil {
+		return "", c.newError(it, 0, c.configErr, false)
+	}
+	if err := it.validate(); err != nil {
+		return "", c.newError(it, 0, err, false)
+	}
+
+	for attempt := 1; ; attempt++ {
+		id, err := c.create(ctx, it)
+		if err == nil {
+			return id, nil
+		}
+		if attempt > c.maxRetries || ctx.Err() != nil || !retryable(err) {
+			return "", c.newError(it, attempt, err, unavailable(err))
+		}
+		delay := retryDelay(c.retryDelay, attempt)
+		c.log.Warn().
+			Str("customer", it.Customer).
+			Str("idempotency_key", it.IdempotencyKey).
+			Int("attempt", attempt).
+			Dur("retry_in", delay).
+			Str("error", c.scrub(describe(err))).
+			Msg("stripe invoice item create failed; retrying")
+		if werr := sleep(ctx, delay); werr != nil {
+			return "", c.newError(it, attempt, &stoppedError{last: err, ctxErr: werr}, true)
+		}
+	}
+}
+
+// create makes one attempt. The params are built afresh each time, as
+// stripe-go writes into them.
+func (c *Client) create(ctx context.Context, it InvoiceItem) (string, error) {
+	params := &stripe.InvoiceItemCreateParams{
+		Customer: stripe.String(it.Customer),
+		Amount:   stripe.Int64(it.AmountCents),
+		Currency: stripe.String(it.Currency),
+	}
+	if it.Description != "" {
+		params.Description = stripe.String(it.Description)
+	}
+	for k, v := range it.Metadata {
+		params.AddMetadata(k, v)
+	}
+	params.SetIdempotencyKey(it.IdempotencyKey)
+
+	ii, err := c.sc.V1InvoiceItems.Create(ctx, params)
+	if err != nil {
+		return "", err
+	}
+	if ii.ID == "" {
+		// A 2xx that is not an invoice item: the push may or may not have
+		// happened, so the same key must be tried again.
+		return "", errors.New("stripe answered without an invoice item id")
+	}
+	return ii.ID, nil
+}
+
+// retryDelay is the pause after the given failed attempt (1-based):
+// base, 2*base, 4*base... capped at maxRetryDelay, minus up to 25% jitter.
+func retryDelay(base time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < maxRetryDelay; i++ {
+		d *= 2
+	}
+	d = min(d, maxRetryDelay)
+	if quarter := int64(d / 4); quarter > 0 {
+		d -= time.Duration(rand.Int64N(quarter))
+	}
+	return d
+}
+
+// sleep waits for d or until ctx ends, whichever is first.
+func sleep(ctx context.Context, d time.Duration) error {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}

@@ -1,0 +1,366 @@
+package stripetest
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// invoiceItemsPath is the one endpoint Fake serves.
+const invoiceItemsPath = "/v1/invoiceitems"
+
+// RecordedItem is an invoice item the Fake created.
+type RecordedItem struct {
+	ID             string // ii_fake_N, N counting from 1
+	Customer       string
+	AmountCents    int64
+	Currency       string
+	Description    string
+	Metadata       map[string]string // nil when none was sent
+	IdempotencyKey string            // "" when the request had none
+}
+
+// Fake is a fake Stripe API on an httptest server, for tests of code that
+// pushes invoice items. It serves POST /v1/invoiceitems (form-encoded, as
+// stripe-go sends it) and answers anything else with 404 in Stripe's error
+// shape. A request without an Authorization bearer token gets 401.
+//
+// Like Stripe, it stores the outcome of a create under the request's
+// Idempotency-Key: a later request with the same key and the same
+// parameters gets the stored response (with header Idempotent-Replayed:
+// true) and creates nothing; the same key with different parameters gets
+// 400 idempotency_error. Failures injected by FailNext are not stored, as
+// Stripe stores nothing for a request its API never began to execute.
+//
+// All methods are safe to call from any goroutine, including while requests
+// are in flight.
+type Fake struct {
+	srv       *httptest.Server
+	closed    chan struct{} // closed by Down or cleanup
+	closeOnce sync.Once
+
+	mu          sync.Mutex
+	requests    int // POSTs received, any path, any outcome
+	served      int // all requests, for Request-Id
+	items       []RecordedItem
+	byKey       map[string]storedResponse
+	failN       int
+	failStatus  int
+	acceptFailN int
+	blockers    []*blocker // armed by BlockAfterAccept, consumed in order
+}
+
+type storedResponse struct {
+	fingerprint string // the request's form values, encoded in key order
+	body        []byte
+}
+
+type blocker struct {
+	accepted    chan struct{}
+	release     chan struct{}
+	releaseOnce sync.Once
+}
+
+// NewFake starts a Fake. It shuts down when the test ends, releasing any
+// request held by BlockAfterAccept.
+func NewFake(t testing.TB) *Fake {
+	t.Helper()
+	f := &Fake{
+		closed: make(chan struct{}),
+		byKey:  make(map[string]storedResponse),
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
+	t.Cleanup(f.shutdown)
+	return f
+}
+
+// URL is the base URL to hand to stripeclient.New.
+func (f *Fake) URL() string { return f.srv.URL }
+
+// Items returns the invoice items created so far, in creation order. A
+// replay of an idempotency key creates nothing, so each charge appears once.
+func (f *Fake) Items() []RecordedItem {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]RecordedItem, len(f.items))
+	for i, it := range f.items {
+		it.Metadata = maps.Clone(it.Metadata)
+		out[i] = it
+	}
+	return out
+}
+
+// Requests returns how many POST requests the Fake received: creates,
+// replays, injected failures and rejected requests alike. stripe-go's own
+// retries count one each.
+func (f *Fake) Requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.requests
+}
+
+// FailNext makes the next n requests fail with HTTP status and a
+// Stripe-shaped JSON error body, creating and storing nothing (as a load
+// balancer's 503 or Stripe's rate limiter would). Calls add up: the status
+// of the last call applies to all pending failures.
+//
+// stripeclient retries 409 and 5xx answers itself, each retry consuming one
+// failure: New's default is 2 retries (3 attempts). To see a 503 reach the
+// caller, build the client with stripeclient.WithMaxNetworkRetries(0) or
+// fail retries+1 requests. 4xx other than 409 (and 429, unless its code is
+// lock_timeout) are not retried.
+func (f *Fake) FailNext(n int, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.failN += max(n, 0)
+	f.failStatus = status
+}
+
+// AcceptThenFail makes the next n creating requests create the item, store
+// it under their idempotency key, and then answer 500 as if the response
+// had been lost on the way back. A retry with the same key (stripeclient's
+// own, or the caller's) gets the stored success and creates nothing.
+// Replays do not consume a pending AcceptThenFail.
+func (f *Fake) AcceptThenFail(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acceptFailN += max(n, 0)
+}
+
+// BlockAfterAccept makes the next creating request (after any pending
+// AcceptThenFail) create and store the item, close accepted, and then hold
+// the response until release is called, the client goes away, or the Fake
+// shuts down. It lets a test kill a process that is waiting on Stripe after
+// Stripe committed the charge. Each call arms one more request. release may
+// be called any number of times, also before the request arrives.
+//
+// While the response is held, a request with the same idempotency key gets
+// the stored success at once: the Fake models the moment after Stripe
+// committed, when only the answer is still in flight.
+func (f *Fake) BlockAfterAccept() (accepted <-chan struct{}, release func()) {
+	b := &blocker{accepted: make(chan struct{}), release: make(chan struct{})}
+	f.mu.Lock()
+	f.blockers = append(f.blockers, b)
+	f.mu.Unlock()
+	return b.accepted, func() { b.releaseOnce.Do(func() { close(b.release) }) }
+}
+
+// Down shuts the server: its listener is closed, so connections to URL are
+// refused from then on, and held requests are dropped. Items and Requests
+// still report what happened before.
+func (f *Fake) Down() { f.shutdown() }
+
+func (f *Fake) shutdown() {
+	f.closeOnce.Do(func() {
+		close(f.closed) // unblock held handlers first: Close waits for them
+		f.srv.Close()
+	})
+}
+
+func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.served++
+	w.Header().Set("Request-Id", fmt.Sprintf("req_fake_%d", f.served))
+	if r.Method == http.MethodPost {
+		f.requests++
+	}
+	if f.failN > 0 {
+		f.failN--
+		status := f.failStatus
+		f.mu.Unlock()
+		writeInjectedFailure(w, status)
+		return
+	}
+	f.mu.Unlock()
+
+	if r.Method != http.MethodPost || r.URL.Path != invoiceItemsPath {
+		writeError(w, http.StatusNotFound, apiError{
+			Type:    "invalid_request_error",
+			Message: fmt.Sprintf("Unrecognized request URL (%s: %s). The fake Stripe serves only POST %s.", r.Method, r.URL.Path, invoiceItemsPath),
+		})
+		return
+	}
+	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") || strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ") == "" {
+		writeError(w, http.StatusUnauthorized, apiError{
+			Type:    "invalid_request_error",
+			Message: "You did not provide an API key. Provide it as a Bearer token in the Authorization header.",
+		})
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		writeError(w, http.StatusBadRequest, apiError{
+			Type: "invalid_request_error", Message: "Invalid request body: " + err.Error(),
+		})
+		return
+	}
+	item, apiErr := parseItem(r.PostForm)
+	if apiErr != nil {
+		writeError(w, http.StatusBadRequest, *apiErr)
+		return
+	}
+	key := strings.TrimSpace(r.Header.Get("Idempotency-Key"))
+	item.IdempotencyKey = key
+	fingerprint := r.PostForm.Encode()
+
+	f.mu.Lock()
+	if stored, ok := f.byKey[key]; key != "" && ok {
+		f.mu.Unlock()
+		if stored.fingerprint != fingerprint {
+			writeError(w, http.StatusBadRequest, apiError{
+				Type: "idempotency_error",
+				Message: fmt.Sprintf("Keys for idempotent requests can only be used with the same parameters they were first used with. "+
+					"Try using a key other than '%s' if you meant to execute a different request.", key),
+			})
+			return
+		}
+		w.Header().Set("Idempotent-Replayed", "true")
+		writeJSON(w, http.StatusOK, stored.body)
+		return
+	}
+	item.ID = fmt.Sprintf("ii_fake_%d", len(f.items)+1)
+	body := itemJSON(item)
+	f.items = append(f.items, item)
+	if key != "" {
+		f.byKey[key] = storedResponse{fingerprint: fingerprint, body: body}
+	}
+	loseResponse := f.acceptFailN > 0
+	var hold *blocker
+	if loseResponse {
+		f.acceptFailN--
+	} else if len(f.blockers) > 0 {
+		hold = f.blockers[0]
+		f.blockers = f.blockers[1:]
+	}
+	f.mu.Unlock()
+
+	if loseResponse {
+		writeError(w, http.StatusInternalServerError, apiError{
+			Type:    "api_error",
+			Message: "fake Stripe: the invoice item was created but this response was lost (AcceptThenFail)",
+		})
+		return
+	}
+	if hold != nil {
+		close(hold.accepted)
+		select {
+		case <-hold.release:
+		case <-r.Context().Done():
+			return // the client is gone; nobody is left to answer
+		case <-f.closed:
+			panic(http.ErrAbortHandler) // drop the connection, as a dead server would
+		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// parseItem reads the parameters stripe-go sends for an invoice item.
+func parseItem(form url.Values) (RecordedItem, *apiError) {
+	it := RecordedItem{
+		Customer:    form.Get("customer"),
+		Currency:    form.Get("currency"),
+		Description: form.Get("description"),
+	}
+	if it.Customer == "" {
+		return it, &apiError{Type: "invalid_request_error", Code: "parameter_missing", Param: "customer",
+			Message: "Missing required param: customer."}
+	}
+	if raw := form.Get("amount"); raw != "" {
+		amount, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return it, &apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: "amount",
+				Message: fmt.Sprintf("Invalid integer: %s", raw)}
+		}
+		it.AmountCents = amount
+	}
+	for k, vs := range form {
+		name, ok := strings.CutPrefix(k, "metadata[")
+		if !ok || !strings.HasSuffix(name, "]") || len(vs) == 0 {
+			continue
+		}
+		if it.Metadata == nil {
+			it.Metadata = make(map[string]string)
+		}
+		it.Metadata[strings.TrimSuffix(name, "]")] = vs[0]
+	}
+	return it, nil
+}
+
+// itemJSON renders an invoice item the way Stripe does, as far as stripe-go
+// decodes it.
+func itemJSON(it RecordedItem) []byte {
+	metadata := it.Metadata
+	if metadata == nil {
+		metadata = map[string]string{}
+	}
+	var description *string
+	if it.Description != "" {
+		description = &it.Description
+	}
+	body, err := json.Marshal(map[string]any{
+		"id":           it.ID,
+		"object":       "invoiceitem",
+		"amount":       it.AmountCents,
+		"currency":     it.Currency,
+		"customer":     it.Customer,
+		"description":  description,
+		"metadata":     metadata,
+		"date":         time.Now().Unix(),
+		"discountable": true,
+		"invoice":      nil,
+		"livemode":     false,
+		"proration":    false,
+		"quantity":     1,
+	})
+	if err != nil {
+		panic(fmt.Sprintf("stripetest: encode invoice item: %v", err)) // maps of strings always encode
+	}
+	return body
+}
+
+// apiError is the "error" object of a Stripe error response.
+type apiError struct {
+	Type    string `json:"type"`
+	Code    string `json:"code,omitempty"`
+	Param   string `json:"param,omitempty"`
+	Message string `json:"message"`
+}
+
+func writeInjectedFailure(w http.ResponseWriter, status int) {
+	e := apiError{
+		Type:    "invalid_request_error",
+		Message: fmt.Sprintf("fake Stripe: injected failure (HTTP %d %s)", status, http.StatusText(status)),
+	}
+	switch {
+	case status >= http.StatusInternalServerError:
+		e.Type = "api_error"
+	case status == http.StatusTooManyRequests:
+		e.Code = "rate_limit"
+	case status == http.StatusConflict:
+		e.Type, e.Code = "idempotency_error", "idempotency_key_in_use"
+	case status == http.StatusPaymentRequired:
+		e.Type = "card_error"
+	}
+	writeError(w, status, e)
+}
+
+func writeError(w http.ResponseWriter, status int, e apiError) {
+	body, err := json.Marshal(map[string]apiError{"error": e})
+	if err != nil {
+		panic(fmt.Sprintf("stripetest: encode error: %v", err)) // strings always encode
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,390 @@
+package stripetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/cortexlayer/cortexctl/internal/stripeclient/stripetest"
+)
+
+// post sends a form-encoded create the way stripe-go does and decodes the
+// JSON answer.
+func post(t *testing.T, base, path, key string, form url.Values) (int, http.Header, map[string]any) {
+	t.Helper()
+	status, hdr, body, err := tryPost(t.Context(), base, path, key, form)
+	require.NoError(t, err)
+	return status, hdr, body
+}
+
+// tryPost is post for goroutines other than the test's own.
+func tryPost(ctx context.Context, base, path, key string, form url.Values) (int, http.Header, map[string]any, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Bearer sk_test_123")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return resp.StatusCode, resp.Header, nil, fmt.Errorf("decode answer: %w", err)
+	}
+	return resp.StatusCode, resp.Header, body, nil
+}
+
+func itemForm(customer string) url.Values {
+	return url.Values{
+		"customer":            {customer},
+		"amount":              {"999"},
+		"currency":            {"eur"},
+		"metadata[client_id]": {"c-1"},
+	}
+}
+
+func stripeError(t *testing.T, body map[string]any) map[string]any {
+	t.Helper()
+	e, ok := body["error"].(map[string]any)
+	require.True(t, ok, "want a Stripe error object, got %v", body)
+	require.NotEmpty(t, e["type"])
+	require.NotEmpty(t, e["message"])
+	return e
+}
+
+func TestFakeCreatesAndReplays(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+
+	status, hdr, body := post(t, f.URL(), "/v1/invoiceitems", "k1", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ii_fake_1", body["id"])
+	require.Equal(t, "invoiceitem", body["object"])
+	require.EqualValues(t, 999, body["amount"])
+	require.Equal(t, "eur", body["currency"])
+	require.Equal(t, "cus_1", body["customer"])
+	require.Equal(t, map[string]any{"client_id": "c-1"}, body["metadata"])
+	require.Empty(t, hdr.Get("Idempotent-Replayed"))
+
+	status, hdr, replay := post(t, f.URL(), "/v1/invoiceitems", "k1", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "true", hdr.Get("Idempotent-Replayed"))
+	require.Equal(t, body, replay)
+
+	// Same key, other parameters: Stripe refuses.
+	status, _, mismatch := post(t, f.URL(), "/v1/invoiceitems", "k1", itemForm("cus_2"))
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, "idempotency_error", stripeError(t, mismatch)["type"])
+
+	// No key: every request creates.
+	for range 2 {
+		status, _, _ = post(t, f.URL(), "/v1/invoiceitems", "", itemForm("cus_3"))
+		require.Equal(t, http.StatusOK, status)
+	}
+
+	items := f.Items()
+	require.Len(t, items, 3)
+	require.Equal(t, stripetest.RecordedItem{
+		ID: "ii_fake_1", Customer: "cus_1", AmountCents: 999, Currency: "eur",
+		Metadata: map[string]string{"client_id": "c-1"}, IdempotencyKey: "k1",
+	}, items[0])
+	require.Equal(t, 5, f.Requests())
+
+	items[0].Metadata["client_id"] = "changed"
+	require.Equal(t, "c-1", f.Items()[0].Metadata["client_id"], "Items returns copies")
+}
+
+func TestFakeRejectsWhatStripeWould(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+
+	status, _, body := post(t, f.URL(), "/v1/customers", "k", url.Values{"email": {"a@b.c"}})
+	require.Equal(t, http.StatusNotFound, status)
+	stripeError(t, body)
+
+	status, _, body = post(t, f.URL(), "/v1/invoiceitems", "k", url.Values{"amount": {"1"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, "customer", stripeError(t, body)["param"])
+
+	status, _, body = post(t, f.URL(), "/v1/invoiceitems", "k", url.Values{"customer": {"cus_1"}, "amount": {"1.5"}})
+	require.Equal(t, http.StatusBadRequest, status)
+	require.Equal(t, "amount", stripeError(t, body)["param"])
+
+	noKey, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.URL()+"/v1/invoiceitems", strings.NewReader("customer=cus_1"))
+	require.NoError(t, err)
+	noKey.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(noKey)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "no API key")
+
+	get, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.URL()+"/v1/invoiceitems", nil)
+	require.NoError(t, err)
+	resp, err = http.DefaultClient.Do(get)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	require.Empty(t, f.Items(), "rejected requests create nothing, and are not stored")
+	require.Equal(t, 4, f.Requests(), "POSTs only")
+	status, _, _ = post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status, "a rejected request did not burn its key")
+}
+
+func TestFakeFailNext(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	f.FailNext(2, http.StatusServiceUnavailable)
+
+	for range 2 {
+		status, _, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+		require.Equal(t, http.StatusServiceUnavailable, status)
+		require.Equal(t, "api_error", stripeError(t, body)["type"])
+	}
+	require.Empty(t, f.Items())
+
+	status, _, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ii_fake_1", body["id"])
+	require.Equal(t, 3, f.Requests())
+}
+
+func TestFakeAcceptThenFail(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	f.AcceptThenFail(1)
+
+	status, _, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusInternalServerError, status)
+	stripeError(t, body)
+	require.Len(t, f.Items(), 1)
+
+	status, hdr, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "true", hdr.Get("Idempotent-Replayed"))
+	require.Equal(t, "ii_fake_1", body["id"])
+	require.Len(t, f.Items(), 1)
+}
+
+func TestFakeBlockAfterAccept(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	accepted, release := f.BlockAfterAccept()
+
+	type answer struct {
+		status int
+		id     any
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		status, _, body, err := tryPost(t.Context(), f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+		done <- answer{status, body["id"], err}
+	}()
+
+	select {
+	case <-accepted:
+	case <-time.After(5 * time.Second):
+		t.Fatal("request was never accepted")
+	}
+	require.Len(t, f.Items(), 1, "created before the answer is held")
+	select {
+	case <-done:
+		t.Fatal("answered before release")
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	// Same key while held: the stored success, nothing new.
+	status, _, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status)
+	require.Equal(t, "ii_fake_1", body["id"])
+
+	release()
+	release() // harmless
+	select {
+	case a := <-done:
+		require.Equal(t, answer{http.StatusOK, "ii_fake_1", nil}, a)
+	case <-time.After(5 * time.Second):
+		t.Fatal("not answered after release")
+	}
+	require.Len(t, f.Items(), 1)
+}
+
+func TestFakeDownRefusesAndDropsHeldRequests(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	accepted, _ := f.BlockAfterAccept() // never released
+
+	errc := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.URL()+"/v1/invoiceitems", strings.NewReader(itemForm("cus_1").Encode()))
+		if err != nil {
+			errc <- err
+			return
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Bearer sk_test_123")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			err = fmt.Errorf("held request was answered: %s", resp.Status)
+		}
+		errc <- err
+	}()
+	<-accepted
+
+	f.Down() // must not wait for the held request
+	f.Down() // harmless
+
+	select {
+	case err := <-errc:
+		require.Error(t, err, "the held request is dropped")
+	case <-time.After(5 * time.Second):
+		t.Fatal("held request still hanging after Down")
+	}
+
+	dialer := net.Dialer{Timeout: time.Second}
+	_, err := dialer.DialContext(t.Context(), "tcp", strings.TrimPrefix(f.URL(), "http://"))
+	require.Error(t, err, "connections are refused after Down")
+	require.Len(t, f.Items(), 1, "what happened before Down is still reported")
+	require.Equal(t, 1, f.Requests())
+}
+
+func TestFakeIsSafeForConcurrentUse(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	f.FailNext(5, http.StatusBadGateway)
+	f.AcceptThenFail(5)
+
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := range 40 {
+		wg.Go(func() {
+			key := fmt.Sprintf("k%d", i%10)
+			for {
+				status, _, _, err := tryPost(t.Context(), f.URL(), "/v1/invoiceitems", key, itemForm("cus_"+key))
+				if err != nil || status == http.StatusOK {
+					errs <- err
+					return
+				}
+			}
+		})
+		wg.Go(func() { _ = f.Items(); _ = f.Requests() })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	items := f.Items()
+	require.Len(t, items, 10, "one item per key")
+	seen := map[string]bool{}
+	for _, it := range items {
+		require.False(t, seen[it.IdempotencyKey], "duplicate for %s", it.IdempotencyKey)
+		seen[it.IdempotencyKey] = true
+	}
+	require.GreaterOrEqual(t, f.Requests(), 40+5+5)
+}
+
+// tbRecorder captures Skip and Fatal from MockURL. Both end the goroutine,
+// as the real ones do.
+type tbRecorder struct {
+	testing.TB
+	skipped, failed string
+}
+
+func (r *tbRecorder) Helper() {}
+func (r *tbRecorder) Skip(args ...any) {
+	r.skipped = fmt.Sprint(args...)
+	runtime.Goexit()
+}
+func (r *tbRecorder) Fatal(args ...any) {
+	r.failed = fmt.Sprint(args...)
+	runtime.Goexit()
+}
+func (r *tbRecorder) Fatalf(format string, args ...any) {
+	r.failed = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func runMockURL(t *testing.T) (url string, rec *tbRecorder) {
+	rec = &tbRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		url = stripetest.MockURL(rec)
+	}()
+	<-done
+	return url, rec
+}
+
+func listen(t *testing.T) (net.Listener, error) {
+	var lc net.ListenConfig
+	return lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
+}
+
+// closedAddr returns an address nothing listens on.
+func closedAddr(t *testing.T) string {
+	l, err := listen(t)
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close())
+	return addr
+}
+
+// Not parallel: these set environment variables.
+func TestMockURL(t *testing.T) {
+	t.Run("answering", func(t *testing.T) {
+		l, err := listen(t)
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = l.Close() })
+		t.Setenv(stripetest.EnvMockURL, "http://"+l.Addr().String()+"/")
+		t.Setenv(stripetest.EnvCI, "true")
+
+		url, rec := runMockURL(t)
+		require.Empty(t, rec.failed)
+		require.Empty(t, rec.skipped)
+		require.Equal(t, "http://"+l.Addr().String(), url)
+	})
+	t.Run("missing locally skips", func(t *testing.T) {
+		t.Setenv(stripetest.EnvMockURL, "http://"+closedAddr(t))
+		t.Setenv(stripetest.EnvCI, "")
+
+		_, rec := runMockURL(t)
+		require.Empty(t, rec.failed)
+		require.Contains(t, rec.skipped, "stripe-mock -http-port 12111")
+	})
+	t.Run("missing in CI fails", func(t *testing.T) {
+		t.Setenv(stripetest.EnvMockURL, "http://"+closedAddr(t))
+		t.Setenv(stripetest.EnvCI, "true")
+
+		_, rec := runMockURL(t)
+		require.Empty(t, rec.skipped)
+		require.Contains(t, rec.failed, "stripe-mock -http-port 12111")
+	})
+	t.Run("malformed fails", func(t *testing.T) {
+		t.Setenv(stripetest.EnvMockURL, "127.0.0.1:12111")
+
+		_, rec := runMockURL(t)
+		require.Contains(t, rec.failed, stripetest.EnvMockURL)
+	})
+}
