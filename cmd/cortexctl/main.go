@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -37,6 +38,10 @@ func main() {
 	f := &factory{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, env: os.Getenv}
 	err := newRootCmd(f).ExecuteContext(ctx)
 	f.close()
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
+		// Stopped by a signal outside a job run (while connecting, say).
+		err = fmt.Errorf("%w: %w", cause, err)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "Error: %s\n", err)
 	}
