@@ -270,11 +270,8 @@ func TestOverageStartedTwiceAtOnceBillsOnce(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	c := newCLI(t, f.db.URL)
-	var ids []uuid.UUID
 	for range 20 {
-		id := f.client("starter")
-		f.usage(id, 1300, "2026-03-10T10:00:00Z")
-		ids = append(ids, id)
+		f.usage(f.client("starter"), 1300, "2026-03-10T10:00:00Z")
 	}
 	var wg sync.WaitGroup
 	results := make([]result, 2)
@@ -423,37 +420,48 @@ func TestOveragePushesToStripeMock(t *testing.T) {
 
 func TestOverageStripeAcceptedThenKilledIsNotBilledTwice(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	fake := stripetest.NewFake(t)
-	c := stripeCLI(t, f, fake.URL())
-	a := f.client("starter")
-	f.usage(a, 1300, "2026-03-10T10:00:00Z")
+	for _, keyExpired := range []bool{false, true} {
+		name := "retry within the key's lifetime"
+		if keyExpired {
+			name = "retry after Stripe forgot the key"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t)
+			fake := stripetest.NewFake(t)
+			c := stripeCLI(t, f, fake.URL())
+			a := f.client("starter")
+			f.usage(a, 1300, "2026-03-10T10:00:00Z")
 
-	accepted, releaseStripe := fake.BlockAfterAccept()
-	cmd, out, errb := c.start("billing", "overage", "--as-of", "2026-03-20T00:00:00Z")
-	select {
-	case <-accepted:
-	case <-time.After(time.Minute):
-		t.Fatal("the run never reached Stripe")
+			accepted, releaseStripe := fake.BlockAfterAccept()
+			cmd, out, errb := c.start("billing", "overage", "--as-of", "2026-03-20T00:00:00Z")
+			select {
+			case <-accepted:
+			case <-time.After(time.Minute):
+				t.Fatal("the run never reached Stripe")
+			}
+			require.NoError(t, cmd.Process.Kill()) // Stripe took the item; the run never heard back
+			c.wait(cmd, out, errb)
+			releaseStripe()
+			var status string
+			f.scalar(&status, `SELECT status FROM overage_charges WHERE client_id = $1`, a)
+			require.Equal(t, "pending", status)
+			if keyExpired {
+				fake.ExpireIdempotencyKeys()
+			}
+
+			rep := decode[overageJSON](t, c.runOK("billing", "overage", "--as-of", "2026-03-20T00:00:00Z", "--output", "json"))
+			require.Equal(t, 1, rep.Report.Stripe.Posted)
+			require.Len(t, fake.Items(), 1, "one invoice item, however the retry found it")
+			item := fake.Items()[0]
+			require.EqualValues(t, 100, item.AmountCents)
+			require.Equal(t, a.String(), item.Metadata["client_id"])
+			require.Equal(t, "2026-03", item.Metadata["period"])
+			var itemID string
+			f.scalar(&itemID, `SELECT stripe_invoice_item_id FROM overage_charges WHERE client_id = $1 AND status = 'posted'`, a)
+			require.Equal(t, item.ID, itemID)
+		})
 	}
-	require.NoError(t, cmd.Process.Kill()) // Stripe took the item; the run never heard back
-	c.wait(cmd, out, errb)
-	releaseStripe()
-	var status string
-	f.scalar(&status, `SELECT status FROM overage_charges WHERE client_id = $1`, a)
-	require.Equal(t, "pending", status)
-
-	rep := decode[overageJSON](t, c.runOK("billing", "overage", "--as-of", "2026-03-20T00:00:00Z", "--output", "json"))
-	require.Equal(t, 1, rep.Report.Stripe.Posted)
-	require.Len(t, fake.Items(), 1, "the retry reused the idempotency key: one invoice item")
-	require.Equal(t, 2, fake.Requests())
-	item := fake.Items()[0]
-	require.EqualValues(t, 100, item.AmountCents)
-	require.Equal(t, a.String(), item.Metadata["client_id"])
-	require.Equal(t, "2026-03", item.Metadata["period"])
-	var itemID string
-	f.scalar(&itemID, `SELECT stripe_invoice_item_id FROM overage_charges WHERE client_id = $1 AND status = 'posted'`, a)
-	require.Equal(t, item.ID, itemID)
 }
 
 func TestOverageStripeDownLeavesChargesPending(t *testing.T) {

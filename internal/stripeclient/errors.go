@@ -11,7 +11,8 @@ import (
 	"github.com/stripe/stripe-go/v85"
 )
 
-// callError is what CreateInvoiceItem returns on failure. Its text is built
+// callError is what CreateInvoiceItem and FindInvoiceItem return on
+// failure. Its text is built
 // once, with the API key scrubbed; the cause stays reachable via Unwrap
 // (errors.As with *stripe.Error gives Stripe's own answer).
 type callError struct {
@@ -26,15 +27,14 @@ func (e *callError) Unwrap() error { return e.cause }
 // redacted replaces the API key wherever it appears in error text.
 const redacted = "[redacted]"
 
-// newError wraps the cause of a failed create; attempts is 0 when nothing
-// was sent.
-func (c *Client) newError(it InvoiceItem, attempts int, cause error, unavailable bool) error {
+// newError wraps the cause of a failed call described by desc (see
+// operation); attempts is 0 when nothing was sent.
+func (c *Client) newError(desc string, attempts int, cause error, unavailable bool) error {
 	tries := ""
 	if attempts > 1 {
 		tries = fmt.Sprintf(" after %d attempts", attempts)
 	}
-	msg := fmt.Sprintf("create stripe invoice item for customer %q (idempotency key %q)%s: %s",
-		it.Customer, it.IdempotencyKey, tries, describe(cause))
+	msg := fmt.Sprintf("%s%s: %s", desc, tries, describe(cause))
 	return &callError{msg: c.scrub(msg), unavailable: unavailable, cause: cause}
 }
 
@@ -96,15 +96,16 @@ func describe(err error) string {
 // failing on its side (network error, timeout, HTTP 5xx, 429, or 409 which
 // Stripe uses for a concurrent request with the same idempotency key), as
 // opposed to a request Stripe rejected (other 4xx), which retrying will not
-// fix. For an unavailable error the charge may or may not exist in Stripe;
-// retrying later with the same idempotency key settles it without a
-// duplicate.
+// fix. For an unavailable error from CreateInvoiceItem the charge may or
+// may not exist in Stripe; retrying later with the same idempotency key
+// settles it without a duplicate while Stripe holds the key (about 24
+// hours), and FindInvoiceItem settles it after that.
 //
-// Errors from CreateInvoiceItem are classified when made, on the safe side:
-// anything short of a definite rejection by Stripe counts as unavailable,
-// including a call cut short by ctx (cancelled or past its deadline) and an
-// answer that could not be decoded, because in those cases Stripe's verdict
-// is unknown. An invalid item (ErrInvalidItem) or a malformed base URL is
+// Errors from CreateInvoiceItem and FindInvoiceItem are classified when
+// made, on the safe side: anything short of a definite rejection by Stripe
+// counts as unavailable, including a call cut short by ctx (cancelled or
+// past its deadline) and an answer that could not be decoded, because in
+// those cases Stripe's verdict is unknown. An invalid item (ErrInvalidItem) or a malformed base URL is
 // not unavailable. Other errors are classified by what they wrap: a
 // *stripe.Error by its status, a net.Error or context.DeadlineExceeded as
 // unavailable, anything else not.

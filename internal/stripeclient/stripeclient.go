@@ -1,9 +1,13 @@
 // Package stripeclient is the one seam between cortexctl's billing job and
-// Stripe: it pushes overage charges as Stripe invoice items.
+// Stripe: it pushes overage charges as Stripe invoice items, and finds one
+// pushed before by its charge_id metadata.
 //
 // It wraps stripe-go v85 (the stripe.Client API). Every create carries the
 // caller's deterministic idempotency key, so a charge pushed twice (a retry
-// after a lost answer, a re-run after a crash) exists once in Stripe.
+// after a lost answer, a re-run after a crash) exists once in Stripe, as
+// long as Stripe still holds the key: it forgets keys after about 24 hours.
+// A charge whose earlier push may have reached Stripe longer ago than that
+// is looked up with FindInvoiceItem before it is pushed again.
 // IsUnavailable tells a caller whether a failed push may simply be retried
 // later with the same key, or was rejected by Stripe and needs a human.
 //
@@ -28,13 +32,14 @@ import (
 	"github.com/stripe/stripe-go/v85"
 )
 
-// DefaultMaxNetworkRetries is how many times a Client retries a create
+// DefaultMaxNetworkRetries is how many times a Client retries a request
 // that failed transiently, unless WithMaxNetworkRetries says otherwise; so a
 // call makes at most 3 attempts. Transient means: no answer (connection
 // refused or reset, attempt timeout), an answer that is not a Stripe error
 // object, HTTP 409, HTTP 5xx, or 429 lock_timeout; a Stripe-Should-Retry
-// header overrides the status. Every retry reuses the item's idempotency
-// key, so it cannot create a duplicate.
+// header overrides the status. Every retry of a create reuses the item's
+// idempotency key, so it cannot create a duplicate; a list only reads. A
+// list that takes several pages retries each page on its own.
 //
 // The retries are this package's, not stripe-go's: stripe-go v85 retries
 // only network errors and undecodable answers, never a well-formed Stripe
@@ -55,7 +60,8 @@ const maxIdempotencyKeyLen = 255
 
 // ErrInvalidItem is wrapped by errors CreateInvoiceItem returns for an
 // InvoiceItem it refuses to send (missing customer, currency or idempotency
-// key). Such an item is a bug in the caller; nothing was sent to Stripe.
+// key), and by errors FindInvoiceItem returns for an empty customer or
+// charge id. Such a call is a bug in the caller; nothing was sent to Stripe.
 var ErrInvalidItem = errors.New("invalid invoice item")
 
 // InvoiceItem is one overage charge to push.
@@ -116,7 +122,7 @@ func WithHTTPClient(hc *http.Client) Option {
 	return func(c *config) { c.httpClient = hc }
 }
 
-// WithMaxNetworkRetries sets how many times a create that failed
+// WithMaxNetworkRetries sets how many times a request that failed
 // transiently is retried before the failure is returned (see
 // DefaultMaxNetworkRetries). Zero disables retries; negative counts as zero.
 func WithMaxNetworkRetries(n int) Option {
@@ -147,7 +153,7 @@ func WithLogger(logger zerolog.Logger) Option {
 // New builds a client that authenticates with apiKey. baseURL empty means
 // Stripe's default API URL; otherwise it is e.g. "http://127.0.0.1:12111"
 // (stripe-mock) or an httptest server URL. A malformed baseURL is reported
-// by every CreateInvoiceItem call.
+// by every CreateInvoiceItem and FindInvoiceItem call.
 func New(apiKey, baseURL string, opts ...Option) *Client {
 	cfg := config{
 		maxRetries: DefaultMaxNetworkRetries,
@@ -162,7 +168,7 @@ func New(apiKey, baseURL string, opts ...Option) *Client {
 
 	bc := &stripe.BackendConfig{
 		HTTPClient: cfg.httpClient, // nil: stripe-go's default client
-		// CreateInvoiceItem retries; stripe-go retrying too would multiply
+		// withRetries retries; stripe-go retrying too would multiply
 		// attempts and sleep without watching ctx.
 		MaxNetworkRetries: stripe.Int64(0),
 		LeveledLogger:     newLogAdapter(cfg.logger, apiKey),
@@ -200,7 +206,8 @@ func checkBaseURL(raw string) error {
 // CreateInvoiceItem creates the invoice item and returns its Stripe id
 // (ii_...). The request carries it.IdempotencyKey, so calling again with the
 // same key (after a timeout, a crash, an unavailable error) returns the item
-// created the first time instead of creating another. Transient failures
+// created the first time instead of creating another, for as long as Stripe
+// keeps the key (about 24 hours; see FindInvoiceItem). Transient failures
 // are retried (see DefaultMaxNetworkRetries) until ctx ends.
 //
 // On failure the error says which customer and key it was about and how
@@ -208,33 +215,28 @@ func checkBaseURL(raw string) error {
 // whether to retry later, and errors.As with *stripe.Error for Stripe's own
 // answer.
 func (c *Client) CreateInvoiceItem(ctx context.Context, it InvoiceItem) (string, error) {
+	op := operation{
+		desc:     fmt.Sprintf("create stripe invoice item for customer %q (idempotency key %q)", it.Customer, it.IdempotencyKey),
+		retryMsg: "stripe invoice item create failed; retrying",
+		log:      c.log.With().Str("customer", it.Customer).Str("idempotency_key", it.IdempotencyKey).Logger(),
+	}
 	if c.configErr != nil {
-		return "", c.newError(it, 0, c.configErr, false)
+		return "", c.newError(op.desc, 0, c.configErr, false)
 	}
 	if err := it.validate(); err != nil {
-		return "", c.newError(it, 0, err, false)
+		return "", c.newError(op.desc, 0, err, false)
 	}
 
-	for attempt := 1; ; attempt++ {
-		id, err := c.create(ctx, it)
-		if err == nil {
-			return id, nil
-		}
-		if attempt > c.maxRetries || ctx.Err() != nil || !retryable(err) {
-			return "", c.newError(it, attempt, err, unavailable(err))
-		}
-		delay := retryDelay(c.retryDelay, attempt)
-		c.log.Warn().
-			Str("customer", it.Customer).
-			Str("idempotency_key", it.IdempotencyKey).
-			Int("attempt", attempt).
-			Dur("retry_in", delay).
-			Str("error", c.scrub(describe(err))).
-			Msg("stripe invoice item create failed; retrying")
-		if werr := sleep(ctx, delay); werr != nil {
-			return "", c.newError(it, attempt, &stoppedError{last: err, ctxErr: werr}, true)
-		}
+	var id string
+	err := c.withRetries(ctx, op, func(ctx context.Context) error {
+		var err error
+		id, err = c.create(ctx, it)
+		return err
+	})
+	if err != nil {
+		return "", err
 	}
+	return id, nil
 }
 
 // create makes one attempt. The params are built afresh each time, as
@@ -263,6 +265,39 @@ func (c *Client) create(ctx context.Context, it InvoiceItem) (string, error) {
 		return "", errors.New("stripe answered without an invoice item id")
 	}
 	return ii.ID, nil
+}
+
+// operation describes one logical call to Stripe for withRetries.
+type operation struct {
+	desc     string         // what was attempted, starts every error, e.g. `create stripe invoice item for customer "cus_1" (...)`
+	retryMsg string         // the warn message logged before each retry
+	log      zerolog.Logger // c.log with the call's fields (customer, ...)
+}
+
+// withRetries runs attempt, one Stripe request per call, until it succeeds,
+// fails for good (not retryable), retries run out or ctx ends. Between
+// attempts it logs op.retryMsg at warn and pauses (see retryDelay). On
+// failure it returns a *callError that names op, counts the attempts, and
+// is classified for IsUnavailable.
+func (c *Client) withRetries(ctx context.Context, op operation, attempt func(context.Context) error) error {
+	for n := 1; ; n++ {
+		err := attempt(ctx)
+		if err == nil {
+			return nil
+		}
+		if n > c.maxRetries || ctx.Err() != nil || !retryable(err) {
+			return c.newError(op.desc, n, err, unavailable(err))
+		}
+		delay := retryDelay(c.retryDelay, n)
+		op.log.Warn().
+			Int("attempt", n).
+			Dur("retry_in", delay).
+			Str("error", c.scrub(describe(err))).
+			Msg(op.retryMsg)
+		if werr := sleep(ctx, delay); werr != nil {
+			return c.newError(op.desc, n, &stoppedError{last: err, ctxErr: werr}, true)
+		}
+	}
 }
 
 // retryDelay is the pause after the given failed attempt (1-based):

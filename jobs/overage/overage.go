@@ -36,9 +36,11 @@ const (
 	DefaultTimeout           = 30 * time.Minute
 )
 
-// Biller creates Stripe invoice items; *stripeclient.Client is one.
+// Biller creates Stripe invoice items and finds them by charge id;
+// *stripeclient.Client is one.
 type Biller interface {
 	CreateInvoiceItem(ctx context.Context, it stripeclient.InvoiceItem) (string, error)
+	FindInvoiceItem(ctx context.Context, customer, chargeID string) (id string, found bool, err error)
 }
 
 // Deps are what the job needs from outside.
@@ -83,6 +85,8 @@ type Report struct {
 	Stripe       StripeReport `json:"stripe"`
 	Guard        *GuardReport `json:"guard,omitempty"`
 	Totals       Totals       `json:"totals"`
+
+	overSoft map[uuid.UUID]bool // clients counted in Totals.ClientsOverSoftCap
 }
 
 // ClientLine is one client and period.
@@ -145,8 +149,15 @@ type Totals struct {
 	ClientsFailed             int              `json:"clients_failed"`
 }
 
-// Run runs one evaluation and, unless dry, applies it.
+// Run runs one evaluation and, unless dry, applies it. The report says
+// what was done; for a dry run or a refused guard, what would have been.
 func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
+	rep, err := run(ctx, deps, opts)
+	rep.sort()
+	return rep, err
+}
+
+func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -166,6 +177,9 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	}
 	plans := planAll(snap, open, closed)
 	rep.Totals.ClientsEvaluated = len(snap.clients)
+	if rep.Stripe.Pending, err = countPending(ctx, deps.DB, opts.ClientID); err != nil {
+		return rep, err
+	}
 
 	disables := 0
 	for _, p := range plans {
@@ -191,9 +205,7 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 		for _, p := range plans {
 			rep.add(p.lines...)
 		}
-		rep.Stripe.Pending, err = countPending(ctx, deps.DB, opts.ClientID)
-		rep.sort()
-		return rep, err
+		return rep, nil
 	}
 
 	var unitErr error
@@ -229,7 +241,6 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	if rep.Stripe.Pending, err = countPending(ctx, deps.DB, opts.ClientID); err != nil {
 		return rep, err
 	}
-	rep.sort()
 	return rep, outcome(rep, unitErr)
 }
 
@@ -269,7 +280,11 @@ func (r *Report) sort() {
 func (r *Report) add(lines ...ClientLine) {
 	for _, l := range lines {
 		t := &r.Totals
-		if l.Used > l.Soft && l.Unbilled == 0 && l.Period != r.ClosedPeriod {
+		if l.Used > l.Soft && l.Period != r.ClosedPeriod && !r.overSoft[l.ClientID] {
+			if r.overSoft == nil {
+				r.overSoft = map[uuid.UUID]bool{}
+			}
+			r.overSoft[l.ClientID] = true
 			t.ClientsOverSoftCap++
 		}
 		if l.NewUnits > 0 && l.Error == "" {

@@ -17,6 +17,12 @@ import (
 // invoiceItemsPath is the one endpoint Fake serves.
 const invoiceItemsPath = "/v1/invoiceitems"
 
+// Stripe's default and maximum page sizes for a list.
+const (
+	defaultListLimit = 10
+	maxListLimit     = 100
+)
+
 // RecordedItem is an invoice item the Fake created.
 type RecordedItem struct {
 	ID             string // ii_fake_N, N counting from 1
@@ -30,15 +36,26 @@ type RecordedItem struct {
 
 // Fake is a fake Stripe API on an httptest server, for tests of code that
 // pushes invoice items. It serves POST /v1/invoiceitems (form-encoded, as
-// stripe-go sends it) and answers anything else with 404 in Stripe's error
-// shape. A request without an Authorization bearer token gets 401.
+// stripe-go sends it) and GET /v1/invoiceitems (a list, see below), and
+// answers anything else with 404 in Stripe's error shape. A request without
+// an Authorization bearer token gets 401.
 //
 // Like Stripe, it stores the outcome of a create under the request's
 // Idempotency-Key: a later request with the same key and the same
 // parameters gets the stored response (with header Idempotent-Replayed:
 // true) and creates nothing; the same key with different parameters gets
-// 400 idempotency_error. Failures injected by FailNext are not stored, as
-// Stripe stores nothing for a request its API never began to execute.
+// 400 idempotency_error. Stripe forgets a key after about 24 hours;
+// ExpireIdempotencyKeys makes the Fake forget them all at once. Failures
+// injected by FailNext are not stored, as Stripe stores nothing for a
+// request its API never began to execute.
+//
+// The list answers a Stripe list object ({"object":"list","data":[...],
+// "has_more":...,"url":"/v1/invoiceitems"}) of the items created so far,
+// newest first as Stripe orders them, each as its create was answered.
+// It honours customer (only that customer's items), limit (1 to 100,
+// default 10), starting_after and ending_before (an item id, of any
+// customer; an unknown one is 400 resource_missing). Other parameters are
+// refused with 400 rather than ignored.
 //
 // All methods are safe to call from any goroutine, including while requests
 // are in flight.
@@ -48,14 +65,22 @@ type Fake struct {
 	closeOnce sync.Once
 
 	mu          sync.Mutex
-	requests    int // POSTs received, any path, any outcome
-	served      int // all requests, for Request-Id
-	items       []RecordedItem
+	requests    int        // POSTs received, any path, any outcome
+	lists       int        // GETs received, any path, any outcome
+	served      int        // all requests, for Request-Id
+	items       []fakeItem // in creation order
 	byKey       map[string]storedResponse
 	failN       int
 	failStatus  int
 	acceptFailN int
 	blockers    []*blocker // armed by BlockAfterAccept, consumed in order
+}
+
+// fakeItem is a created item and the JSON its create was answered with,
+// which the list repeats.
+type fakeItem struct {
+	RecordedItem
+	body []byte
 }
 
 type storedResponse struct {
@@ -92,24 +117,43 @@ func (f *Fake) Items() []RecordedItem {
 	defer f.mu.Unlock()
 	out := make([]RecordedItem, len(f.items))
 	for i, it := range f.items {
-		it.Metadata = maps.Clone(it.Metadata)
-		out[i] = it
+		rec := it.RecordedItem
+		rec.Metadata = maps.Clone(rec.Metadata)
+		out[i] = rec
 	}
 	return out
 }
 
 // Requests returns how many POST requests the Fake received: creates,
 // replays, injected failures and rejected requests alike. stripe-go's own
-// retries count one each.
+// retries count one each. GET requests (lists) are counted by Lists.
 func (f *Fake) Requests() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.requests
 }
 
-// FailNext makes the next n requests fail with HTTP status and a
-// Stripe-shaped JSON error body, creating and storing nothing (as a load
-// balancer's 503 or Stripe's rate limiter would). Calls add up: the status
+// Lists returns how many GET requests the Fake received: each page of a
+// list, injected failures and rejected requests alike.
+func (f *Fake) Lists() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.lists
+}
+
+// ExpireIdempotencyKeys forgets every stored idempotency key, as Stripe
+// does about 24 hours after a key's first use: a create that reuses one
+// creates a new item. The items created so far stay, in Items and in the
+// list. A request held by BlockAfterAccept still gets its answer.
+func (f *Fake) ExpireIdempotencyKeys() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.byKey)
+}
+
+// FailNext makes the next n requests (creates and lists alike) fail with
+// HTTP status and a Stripe-shaped JSON error body, creating and storing
+// nothing (as a load balancer's 503 or Stripe's rate limiter would). Calls add up: the status
 // of the last call applies to all pending failures.
 //
 // stripeclient retries 409 and 5xx answers itself, each retry consuming one
@@ -154,8 +198,8 @@ func (f *Fake) BlockAfterAccept() (accepted <-chan struct{}, release func()) {
 }
 
 // Down shuts the server: its listener is closed, so connections to URL are
-// refused from then on, and held requests are dropped. Items and Requests
-// still report what happened before.
+// refused from then on, and held requests are dropped. Items, Requests and
+// Lists still report what happened before.
 func (f *Fake) Down() { f.shutdown() }
 
 func (f *Fake) shutdown() {
@@ -169,8 +213,11 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	f.served++
 	w.Header().Set("Request-Id", fmt.Sprintf("req_fake_%d", f.served))
-	if r.Method == http.MethodPost {
+	switch r.Method {
+	case http.MethodPost:
 		f.requests++
+	case http.MethodGet:
+		f.lists++
 	}
 	if f.failN > 0 {
 		f.failN--
@@ -181,10 +228,11 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Unlock()
 
-	if r.Method != http.MethodPost || r.URL.Path != invoiceItemsPath {
+	if (r.Method != http.MethodPost && r.Method != http.MethodGet) || r.URL.Path != invoiceItemsPath {
 		writeError(w, http.StatusNotFound, apiError{
-			Type:    "invalid_request_error",
-			Message: fmt.Sprintf("Unrecognized request URL (%s: %s). The fake Stripe serves only POST %s.", r.Method, r.URL.Path, invoiceItemsPath),
+			Type: "invalid_request_error",
+			Message: fmt.Sprintf("Unrecognized request URL (%s: %s). The fake Stripe serves only POST and GET %s.",
+				r.Method, r.URL.Path, invoiceItemsPath),
 		})
 		return
 	}
@@ -193,6 +241,10 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			Type:    "invalid_request_error",
 			Message: "You did not provide an API key. Provide it as a Bearer token in the Authorization header.",
 		})
+		return
+	}
+	if r.Method == http.MethodGet {
+		f.serveList(w, r.URL.Query())
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -227,7 +279,7 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	item.ID = fmt.Sprintf("ii_fake_%d", len(f.items)+1)
 	body := itemJSON(item)
-	f.items = append(f.items, item)
+	f.items = append(f.items, fakeItem{RecordedItem: item, body: body})
 	if key != "" {
 		f.byKey[key] = storedResponse{fingerprint: fingerprint, body: body}
 	}
@@ -257,6 +309,94 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-f.closed:
 			panic(http.ErrAbortHandler) // drop the connection, as a dead server would
 		}
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// serveList answers GET /v1/invoiceitems (see Fake).
+func (f *Fake) serveList(w http.ResponseWriter, query url.Values) {
+	for name := range query {
+		switch name {
+		case "customer", "limit", "starting_after", "ending_before":
+		default:
+			writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "parameter_unknown", Param: name,
+				Message: fmt.Sprintf("Received unknown parameter: %s (the fake Stripe lists by customer, limit, starting_after and ending_before only)", name)})
+			return
+		}
+	}
+	limit := defaultListLimit
+	if raw := query.Get("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > maxListLimit {
+			writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "parameter_invalid_integer", Param: "limit",
+				Message: fmt.Sprintf("Invalid limit %q: must be an integer from 1 to %d.", raw, maxListLimit)})
+			return
+		}
+		limit = n
+	}
+	after, before := query.Get("starting_after"), query.Get("ending_before")
+	if after != "" && before != "" {
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error",
+			Message: "You may only specify one of these parameters: starting_after, ending_before."})
+		return
+	}
+	customer := query.Get("customer")
+
+	f.mu.Lock()
+	// Newest first; a cursor's position is among all items, of any customer.
+	newest := make([]fakeItem, 0, len(f.items))
+	cursor := -1
+	for i := len(f.items) - 1; i >= 0; i-- {
+		if id := f.items[i].ID; id == after || id == before {
+			cursor = len(newest)
+		}
+		newest = append(newest, f.items[i])
+	}
+	f.mu.Unlock()
+
+	if cursorID := after + before; cursorID != "" && cursor < 0 {
+		param := "starting_after"
+		if before != "" {
+			param = "ending_before"
+		}
+		writeError(w, http.StatusBadRequest, apiError{Type: "invalid_request_error", Code: "resource_missing", Param: param,
+			Message: fmt.Sprintf("No such invoiceitem: '%s'", cursorID)})
+		return
+	}
+	var candidates []fakeItem
+	switch {
+	case after != "":
+		candidates = newest[cursor+1:]
+	case before != "":
+		candidates = newest[:cursor]
+	default:
+		candidates = newest
+	}
+	var matching []json.RawMessage
+	for _, it := range candidates {
+		if customer == "" || it.Customer == customer {
+			matching = append(matching, it.body)
+		}
+	}
+	page := matching
+	if len(page) > limit {
+		if before != "" {
+			page = page[len(page)-limit:] // the items just before the cursor
+		} else {
+			page = page[:limit]
+		}
+	}
+	if page == nil {
+		page = []json.RawMessage{}
+	}
+	body, err := json.Marshal(map[string]any{
+		"object":   "list",
+		"data":     page,
+		"has_more": len(matching) > len(page),
+		"url":      invoiceItemsPath,
+	})
+	if err != nil {
+		panic(fmt.Sprintf("stripetest: encode list: %v", err)) // the items were encoded once already
 	}
 	writeJSON(w, http.StatusOK, body)
 }

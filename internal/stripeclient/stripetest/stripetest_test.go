@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -140,10 +141,19 @@ func TestFakeRejectsWhatStripeWould(t *testing.T) {
 	resp, err = http.DefaultClient.Do(get)
 	require.NoError(t, err)
 	resp.Body.Close()
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode, "a list needs the API key too")
+
+	del, err := http.NewRequestWithContext(t.Context(), http.MethodDelete, f.URL()+"/v1/invoiceitems", nil)
+	require.NoError(t, err)
+	del.Header.Set("Authorization", "Bearer sk_test_123")
+	resp, err = http.DefaultClient.Do(del)
+	require.NoError(t, err)
+	resp.Body.Close()
 	require.Equal(t, http.StatusNotFound, resp.StatusCode)
 
 	require.Empty(t, f.Items(), "rejected requests create nothing, and are not stored")
 	require.Equal(t, 4, f.Requests(), "POSTs only")
+	require.Equal(t, 1, f.Lists(), "GETs only")
 	status, _, _ = post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
 	require.Equal(t, http.StatusOK, status, "a rejected request did not burn its key")
 }
@@ -275,7 +285,8 @@ func TestFakeIsSafeForConcurrentUse(t *testing.T) {
 	f.AcceptThenFail(5)
 
 	var wg sync.WaitGroup
-	errs := make(chan error, 40)
+	errs := make(chan error, 80)
+	var failedLists atomic.Int64
 	for i := range 40 {
 		wg.Go(func() {
 			key := fmt.Sprintf("k%d", i%10)
@@ -287,7 +298,14 @@ func TestFakeIsSafeForConcurrentUse(t *testing.T) {
 				}
 			}
 		})
-		wg.Go(func() { _ = f.Items(); _ = f.Requests() })
+		wg.Go(func() {
+			status, err := tryList(t.Context(), f.URL(), fmt.Sprintf("cus_k%d", i%10))
+			if status == http.StatusBadGateway {
+				failedLists.Add(1)
+			}
+			errs <- err
+		})
+		wg.Go(func() { _ = f.Items(); _ = f.Requests(); _ = f.Lists() })
 	}
 	wg.Wait()
 	close(errs)
@@ -302,7 +320,33 @@ func TestFakeIsSafeForConcurrentUse(t *testing.T) {
 		require.False(t, seen[it.IdempotencyKey], "duplicate for %s", it.IdempotencyKey)
 		seen[it.IdempotencyKey] = true
 	}
-	require.GreaterOrEqual(t, f.Requests(), 40+5+5)
+	require.Equal(t, 40, f.Lists())
+	// 40 POSTs succeeded, 5 lost their answer, and each injected failure
+	// hit one request: a POST (retried) or a GET.
+	require.Equal(t, 40+5+5, f.Requests()+int(failedLists.Load()))
+}
+
+// tryList lists a customer's invoice items from any goroutine and returns
+// the status; the answer must be a Stripe list or a Stripe error.
+func tryList(ctx context.Context, base, customer string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/invoiceitems?customer="+url.QueryEscape(customer), nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer sk_test_123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return resp.StatusCode, fmt.Errorf("decode answer: %w", err)
+	}
+	if body["object"] != "list" && body["error"] == nil {
+		return resp.StatusCode, fmt.Errorf("neither a list nor an error: %v", body)
+	}
+	return resp.StatusCode, nil
 }
 
 // tbRecorder captures Skip and Fatal from MockURL. Both end the goroutine,
