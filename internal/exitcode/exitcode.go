@@ -51,7 +51,12 @@ func Errorf(code int, format string, args ...any) error {
 // Signal is the context cause set when SIGINT or SIGTERM stops a run.
 type Signal struct{ Sig syscall.Signal }
 
-func (s Signal) Error() string { return fmt.Sprintf("interrupted by %s", s.Sig) }
+func (s Signal) Error() string {
+	if s.Sig == syscall.SIGTERM {
+		return "terminated (SIGTERM)"
+	}
+	return "interrupted (SIGINT)"
+}
 
 // ErrTimeout is the context cause set when --timeout elapses.
 var ErrTimeout = errors.New("timed out (--timeout elapsed)")
@@ -88,14 +93,16 @@ func IsUnavailable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) {
 		return false
 	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// The server answered. Class 08: connection exception; 57P01-57P03:
+		// admin shutdown, crash, cannot connect now. Anything else (a bad
+		// password, a missing database) is not fixed by waiting.
+		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
 	var ce *pgconn.ConnectError
 	if errors.As(err, &ce) {
 		return true
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// Class 08: connection exception; 57P01-57P03: admin shutdown, crash, cannot connect now.
-		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
 	}
 	var opErr *net.OpError
 	if errors.As(err, &opErr) {

@@ -7,6 +7,7 @@ package grace
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -172,6 +173,10 @@ func load(ctx context.Context, q db.Querier, opts Options, filter *uuid.UUID) ([
 			return l, err
 		}
 		l.GraceStartedAt = l.GraceStartedAt.UTC()
+		if l.PaidAt != nil {
+			paid := l.PaidAt.UTC()
+			l.PaidAt = &paid
+		}
 		l.Deadline = l.GraceStartedAt.Add(period)
 		l.Action = string(billing.GraceDecision(l.GraceStartedAt, opts.AsOf, l.PaidAt != nil, period))
 		return l, nil
@@ -197,7 +202,7 @@ func apply(ctx context.Context, deps Deps, opts Options, planned ClientLine) (Cl
 		SELECT true FROM clients
 		WHERE id = $1 AND billing_status = 'grace_period' AND grace_period_started_at = $2
 		FOR UPDATE`, planned.ClientID, planned.GraceStartedAt).Scan(&locked); err != nil {
-		if err == pgx.ErrNoRows {
+		if errors.Is(err, pgx.ErrNoRows) {
 			planned.Action = string(billing.GraceNone)
 			planned.Error = ""
 			deps.Log.Info().Str("client_id", planned.ClientID.String()).Msg("client left grace since the run started; left alone")

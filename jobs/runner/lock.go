@@ -60,7 +60,9 @@ func (l *heldLock) watch(ctx context.Context, every time.Duration, lost func(err
 			case <-t.C:
 			}
 			l.mu.Lock()
-			pingCtx, cancel := context.WithTimeout(ctx, every+5*time.Second)
+			// Not derived from the run's context: cancelling a ping in flight
+			// would close the connection and drop the lock mid-unit.
+			pingCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), every+5*time.Second)
 			err := l.conn.Ping(pingCtx)
 			cancel()
 			l.mu.Unlock()

@@ -114,7 +114,7 @@ func LockKey(job string) int64 {
 func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Context, Run) (R, error)) (Record, R, error) {
 	var zero R
 	if err := db.CheckSchema(ctx, r.Pool); err != nil {
-		return Record{}, zero, orUnavailable(err)
+		return Record{}, zero, stopped(ctx, orUnavailable(err))
 	}
 	host, _ := os.Hostname()
 	rec := Record{
@@ -132,19 +132,19 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		var err error
 		lock, err = acquire(ctx, r.Pool, job.Name)
 		if err != nil {
-			return Record{}, zero, orUnavailable(fmt.Errorf("take the %s lock: %w", job.Name, err))
+			return Record{}, zero, stopped(ctx, orUnavailable(fmt.Errorf("take the %s lock: %w", job.Name, err)))
 		}
 		if lock == nil {
 			err := skipped(ctx, r, log, &rec)
-			return rec, zero, err
+			return rec, zero, stopped(ctx, err)
 		}
 		defer lock.release(log)
 		if err := markAbandoned(ctx, r.Pool, job.Name, rec.ID); err != nil {
-			return Record{}, zero, orUnavailable(err)
+			return Record{}, zero, stopped(ctx, orUnavailable(err))
 		}
 	}
 	if err := insertRun(ctx, r.Pool, &rec); err != nil {
-		return Record{}, zero, orUnavailable(err)
+		return Record{}, zero, stopped(ctx, orUnavailable(err))
 	}
 	log.Info().Time("as_of", job.AsOf).Msg("run started")
 
@@ -165,8 +165,10 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 	}
 
 	var report R
+	ran := false
 	err := r.checkAsOf(ctx, job, rec.ID)
 	if err == nil {
+		ran = true
 		report, err = fn(runCtx, Run{ID: rec.ID, Job: job, Logger: log})
 	}
 	if err != nil && runCtx.Err() != nil {
@@ -181,8 +183,10 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		msg := err.Error()
 		rec.Error = &msg
 	}
-	if summary, mErr := json.Marshal(report); mErr == nil {
-		rec.Summary = summary
+	if ran {
+		if summary, mErr := json.Marshal(report); mErr == nil {
+			rec.Summary = summary
+		}
 	}
 	finishCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer stop()
@@ -192,11 +196,12 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 			err = fmt.Errorf("record outcome: %w", fErr)
 		}
 	}
-	ev := log.Info()
+	level := zerolog.InfoLevel
 	if err != nil {
-		ev = log.Error().Err(err)
+		level = zerolog.ErrorLevel
 	}
-	ev.Str("status", rec.Status).Int("exit_code", code).Dur("duration", rec.FinishedAt.Sub(rec.StartedAt)).Msg("run finished")
+	log.WithLevel(level).Err(err).Str("status", rec.Status).Int("exit_code", code).
+		Dur("duration", rec.FinishedAt.Sub(rec.StartedAt)).Msg("run finished")
 	return rec, report, err
 }
 
@@ -235,7 +240,8 @@ func (r *Runner) checkAsOf(ctx context.Context, job Job, self uuid.UUID) error {
 	var latest *time.Time
 	err := r.Pool.QueryRow(ctx, `
 		SELECT max(as_of) FROM job_runs
-		WHERE job = $1 AND NOT dry_run AND status <> 'skipped' AND id <> $2`, job.Name, self).Scan(&latest)
+		WHERE job = $1 AND NOT dry_run AND status <> 'skipped' AND id <> $2
+		  AND coalesce(exit_code, -1) <> 2 -- refused as bad input: it wrote nothing`, job.Name, self).Scan(&latest)
 	if err != nil {
 		return fmt.Errorf("read earlier runs: %w", err)
 	}
@@ -256,10 +262,21 @@ func skipped(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record) er
 		pid   int
 		since time.Time
 	)
-	err := r.Pool.QueryRow(ctx, `
-		SELECT id, host, pid, started_at FROM job_runs
-		WHERE job = $1 AND status = 'running' AND NOT dry_run
-		ORDER BY started_at DESC LIMIT 1`, rec.Job).Scan(&id, &host, &pid, &since)
+	// The holder records its row just after taking the lock: give it a moment.
+	var err error
+	for range 10 {
+		err = r.Pool.QueryRow(ctx, `
+			SELECT id, host, pid, started_at FROM job_runs
+			WHERE job = $1 AND status = 'running' AND NOT dry_run
+			ORDER BY started_at DESC LIMIT 1`, rec.Job).Scan(&id, &host, &pid, &since)
+		if !errors.Is(err, pgx.ErrNoRows) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	if err == nil {
 		holder = fmt.Sprintf("run %s on host %s (pid %d) since %s", id, host, pid, since.UTC().Format(time.RFC3339))
 		log = log.With().Str("holder_run_id", id.String()).Str("holder_host", host).
@@ -299,7 +316,7 @@ func insertRun(ctx context.Context, q db.Querier, rec *Record) error {
 	_, err := q.Exec(ctx, `
 		INSERT INTO job_runs (id, job, status, dry_run, as_of, host, pid, version, started_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-		rec.ID, rec.Job, StatusRunning, rec.DryRun, rec.AsOf, rec.Host, rec.PID, rec.Version, rec.StartedAt)
+		rec.ID, rec.Job, rec.Status, rec.DryRun, rec.AsOf, rec.Host, rec.PID, rec.Version, rec.StartedAt)
 	if err != nil {
 		return fmt.Errorf("record run start: %w", err)
 	}
@@ -321,8 +338,19 @@ func finishRun(ctx context.Context, q db.Querier, rec *Record, now time.Time) er
 	return nil
 }
 
+// stopped names the signal or timeout that cut an early step short.
+func stopped(ctx context.Context, err error) error {
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
+		return fmt.Errorf("%w (%w)", cause, err)
+	}
+	return err
+}
+
 // orUnavailable marks errors of an unreachable database as exit 69.
 func orUnavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
 	if exitcode.IsUnavailable(err) {
 		var e *exitcode.Error
 		if !errors.As(err, &e) {
@@ -345,6 +373,13 @@ func History(ctx context.Context, q db.Querier, job string, limit int) ([]Record
 		var rec Record
 		err := row.Scan(&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
 			&rec.StartedAt, &rec.FinishedAt, &rec.ExitCode, &rec.Error, &rec.Summary)
+		rec.StartedAt = rec.StartedAt.UTC()
+		for _, t := range []**time.Time{&rec.AsOf, &rec.FinishedAt} {
+			if *t != nil {
+				u := (*t).UTC()
+				*t = &u
+			}
+		}
 		return rec, err
 	})
 	if err != nil {
