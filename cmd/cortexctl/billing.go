@@ -26,9 +26,9 @@ type runFlags struct {
 	client  string
 }
 
-func (r *runFlags) bind(cmd *cobra.Command, timeout time.Duration) {
+func (r *runFlags) bind(cmd *cobra.Command, timeout time.Duration, ignored string) {
 	fl := cmd.Flags()
-	fl.StringVar(&r.asOf, "as-of", "", "evaluate as if run at this instant: RFC 3339 or a date (00:00 UTC); usage at or after it is ignored (default now)")
+	fl.StringVar(&r.asOf, "as-of", "", "evaluate as if run at this instant: RFC 3339 or a date (00:00 UTC); "+ignored+" at or after it is ignored (default now)")
 	fl.BoolVar(&r.dryRun, "dry-run", false, "evaluate and report, write nothing but the run's own job_runs row")
 	fl.DurationVar(&r.timeout, "timeout", timeout, "stop the run cleanly after this long (between clients)")
 	fl.StringVar(&r.client, "client", "", "only this client (its id)")
@@ -102,7 +102,7 @@ Needs STRIPE_API_KEY unless --no-stripe or --dry-run.
 			}, renderOverage)
 		},
 	}
-	rf.bind(cmd, overage.DefaultTimeout)
+	rf.bind(cmd, overage.DefaultTimeout, "usage")
 	fl := cmd.Flags()
 	fl.DurationVar(&opts.CloseWindow, "close-window", overage.DefaultCloseWindow, "how long after a month ends it is still billed")
 	fl.IntVar(&opts.MaxDisablePercent, "max-disable-percent", overage.DefaultMaxDisablePercent, "refuse a run that would disable more than this percent of active clients")
@@ -146,7 +146,7 @@ the first failed payment; nothing else moves it.
 			}, renderGrace)
 		},
 	}
-	rf.bind(cmd, grace.DefaultTimeout)
+	rf.bind(cmd, grace.DefaultTimeout, "a payment")
 	cmd.Flags().IntVar(&opts.GraceDays, "grace-days", grace.DefaultGraceDays, "days in grace without a succeeded payment before a client is disabled")
 	return cmd
 }

@@ -75,8 +75,11 @@ func (c *cli) start(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
 // wait waits for a started run, at most two minutes.
 func (c *cli) wait(cmd *exec.Cmd, stdout, stderr *bytes.Buffer) result {
 	c.t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait() // a non-zero exit is an error here; the exit code is read below
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-time.After(2 * time.Minute):

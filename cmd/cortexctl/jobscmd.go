@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/jobs/grace"
 	"github.com/cortexlayer/cortexctl/jobs/overage"
@@ -37,6 +38,9 @@ func newJobsCmd(f *factory) *cobra.Command {
 			}
 			pool, err := f.DB(cmd.Context())
 			if err != nil {
+				return err
+			}
+			if err := db.CheckSchema(cmd.Context(), pool); err != nil {
 				return err
 			}
 			runs, err := runner.History(cmd.Context(), pool, job, limit)

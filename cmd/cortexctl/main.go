@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
 
@@ -35,6 +37,7 @@ func main() {
 		os.Exit(128 + int(second))
 	}()
 
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() } // logs are in UTC like everything else
 	f := &factory{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, env: os.Getenv}
 	err := newRootCmd(f).ExecuteContext(ctx)
 	f.close()

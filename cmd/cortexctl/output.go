@@ -101,14 +101,15 @@ func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 	}
 	sort.Strings(amounts)
 	if len(amounts) == 0 {
-		amounts = []string{"0"}
+		amounts = []string{"nothing"}
 	}
-	verb := "billed"
-	if rep.DryRun {
-		verb = "would bill"
+	would := ""
+	if rep.DryRun || (rep.Guard != nil && !rep.Guard.Forced) {
+		would = "would be "
 	}
-	_, err := fmt.Fprintf(w, "\n%d clients evaluated, %d over the soft cap; %s %d units in %d charges (%s); disabled %d, reactivated %d; failed %d\n",
-		t.ClientsEvaluated, t.ClientsOverSoftCap, verb, t.NewUnits, t.ChargesCreated, strings.Join(amounts, ", "), t.Disabled, t.Reactivated, t.ClientsFailed)
+	_, err := fmt.Fprintf(w, "\n%d clients evaluated, %d over the soft cap; %sbilled %d units in %d charges (%s); %sdisabled %d, %sreactivated %d; failed %d\n",
+		t.ClientsEvaluated, t.ClientsOverSoftCap, would, t.NewUnits, t.ChargesCreated, strings.Join(amounts, ", "),
+		would, t.Disabled, would, t.Reactivated, t.ClientsFailed)
 	if err != nil {
 		return err
 	}
