@@ -26,6 +26,16 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// NameWriter names who makes the changes of the transaction q, for the
+// trigger that records every client status change in client_status_events.
+func NameWriter(ctx context.Context, q Querier, actor, jobRunID string) error {
+	_, err := q.Exec(ctx, `SELECT set_config('cortexctl.actor', $1, true), set_config('cortexctl.job_run_id', $2, true)`, actor, jobRunID)
+	if err != nil {
+		return fmt.Errorf("name the writer: %w", err)
+	}
+	return nil
+}
+
 // Defaults applied when the connection string does not set them.
 const (
 	DefaultStatementTimeout = 5 * time.Minute

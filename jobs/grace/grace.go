@@ -215,9 +215,8 @@ func apply(ctx context.Context, deps Deps, opts Options, planned ClientLine) (Cl
 		return planned, fmt.Errorf("re-read client: %w", err)
 	}
 	l := fresh[0]
-	if _, err := tx.Exec(ctx, `SELECT set_config('cortexctl.actor', $1, true), set_config('cortexctl.job_run_id', $2, true)`,
-		Name, deps.RunID.String()); err != nil {
-		return l, fmt.Errorf("name the writer: %w", err)
+	if err := db.NameWriter(ctx, tx, Name, deps.RunID.String()); err != nil {
+		return l, err
 	}
 	switch billing.GraceAction(l.Action) {
 	case billing.GraceDisable:

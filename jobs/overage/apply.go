@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 )
 
@@ -68,9 +69,8 @@ func apply(ctx context.Context, deps Deps, snap *snapshot, planned clientPlan, o
 		return planned.lines, err
 	}
 
-	if _, err := tx.Exec(ctx, `SELECT set_config('cortexctl.actor', $1, true), set_config('cortexctl.job_run_id', $2, true)`,
-		Name, deps.RunID.String()); err != nil {
-		return p.lines, fmt.Errorf("name the writer: %w", err)
+	if err := db.NameWriter(ctx, tx, Name, deps.RunID.String()); err != nil {
+		return p.lines, err
 	}
 	for _, ch := range p.charges {
 		_, err := tx.Exec(ctx, `
