@@ -5,9 +5,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
+	"github.com/cortexlayer/cortexctl/internal/stripeclient"
 	"github.com/cortexlayer/cortexctl/jobs/grace"
 	"github.com/cortexlayer/cortexctl/jobs/overage"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
@@ -88,16 +90,18 @@ Needs STRIPE_API_KEY unless --no-stripe or --dry-run.
 			if err := opts.Validate(); err != nil {
 				return err
 			}
-			var biller overage.Biller
+			var newStripe func(zerolog.Logger) *stripeclient.Client
 			if !rf.dryRun && !noStripe {
-				sc, err := f.Stripe(envOr(stripeURL, cmd.Flags().Changed("stripe-api-base"), f.env, EnvStripeAPIBase, ""))
-				if err != nil {
+				if newStripe, err = f.Stripe(envOr(stripeURL, cmd.Flags().Changed("stripe-api-base"), f.env, EnvStripeAPIBase, "")); err != nil {
 					return err
 				}
-				biller = sc
 			}
 			job := runner.Job{Name: overage.Name, DryRun: rf.dryRun, AsOf: asOf, Timeout: rf.timeout, MonotonicAsOf: true}
 			return runJob(cmd.Context(), f, job, func(ctx context.Context, run runner.Run, d deps) (overage.Report, error) {
+				var biller overage.Biller
+				if newStripe != nil {
+					biller = newStripe(run.Logger)
+				}
 				return overage.Run(ctx, overage.Deps{DB: d.pool, Stripe: biller, RunID: run.ID, Log: run.Logger}, opts)
 			}, renderOverage)
 		},

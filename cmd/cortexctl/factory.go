@@ -98,15 +98,18 @@ func (f *factory) Runner(ctx context.Context) (*runner.Runner, error) {
 	return &runner.Runner{Pool: pool, Log: f.log, Now: f.now, Version: version}, nil
 }
 
-// Stripe builds the Stripe client from STRIPE_API_KEY; a missing key is a
-// configuration error.
-func (f *factory) Stripe(baseURL string) (*stripeclient.Client, error) {
+// Stripe returns a constructor of the Stripe client from STRIPE_API_KEY,
+// so the client logs through the run's logger; a missing key is a
+// configuration error, reported before any run starts.
+func (f *factory) Stripe(baseURL string) (func(zerolog.Logger) *stripeclient.Client, error) {
 	key := f.env(EnvStripeAPIKey)
 	if key == "" {
 		return nil, exitcode.Errorf(exitcode.Config,
 			"%s is not set: billing overage will not bill without Stripe. Set it, or pass --no-stripe to record charges in the ledger only (a later run with the key pushes them)", EnvStripeAPIKey)
 	}
-	return stripeclient.New(key, baseURL, stripeclient.WithLogger(f.log)), nil
+	return func(log zerolog.Logger) *stripeclient.Client {
+		return stripeclient.New(key, baseURL, stripeclient.WithLogger(log))
+	}, nil
 }
 
 func (f *factory) close() {
