@@ -338,15 +338,22 @@ func TestGraceClockIsNotReset(t *testing.T) {
 	require.Equal(t, "grace_expired", reason)
 }
 
+// graceTrio adds one client of each grace outcome at graceAsOf: in grace 8
+// days without payment, one who paid during grace, one a day into grace.
+func graceTrio(f *fixture) (expired, paid, fresh uuid.UUID) {
+	day := 24 * time.Hour
+	expired = graceClient(f, "starter", graceAsOf.Add(-8*day))
+	paid = graceClient(f, "growth", graceAsOf.Add(-2*day))
+	gracePayment(f, paid, "succeeded", graceAsOf.Add(-day))
+	fresh = graceClient(f, "scale", graceAsOf.Add(-day))
+	return expired, paid, fresh
+}
+
 // A dry run reports what a real run does and changes nothing but job_runs.
 func TestGraceDryRunChangesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	day := 24 * time.Hour
-	expired := graceClient(f, "starter", graceAsOf.Add(-8*day))
-	paid := graceClient(f, "growth", graceAsOf.Add(-2*day))
-	gracePayment(f, paid, "succeeded", graceAsOf.Add(-day))
-	fresh := graceClient(f, "scale", graceAsOf.Add(-day))
+	expired, paid, fresh := graceTrio(f)
 	c := newCLI(t, f.db.URL)
 
 	before := f.dump()
@@ -386,11 +393,7 @@ func TestGraceDryRunChangesNothing(t *testing.T) {
 func TestGraceRunTwiceAndEarlierAsOfRefused(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	day := 24 * time.Hour
-	expired := graceClient(f, "starter", graceAsOf.Add(-8*day))
-	paid := graceClient(f, "growth", graceAsOf.Add(-2*day))
-	gracePayment(f, paid, "succeeded", graceAsOf.Add(-day))
-	fresh := graceClient(f, "scale", graceAsOf.Add(-day))
+	expired, paid, fresh := graceTrio(f)
 	c := newCLI(t, f.db.URL)
 
 	first := runGrace(t, c, "--as-of", rfc(graceAsOf))
@@ -492,11 +495,7 @@ func TestGraceClientFlag(t *testing.T) {
 func TestGraceTableOutput(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	day := 24 * time.Hour
-	expired := graceClient(f, "starter", graceAsOf.Add(-8*day))
-	paid := graceClient(f, "growth", graceAsOf.Add(-2*day))
-	gracePayment(f, paid, "succeeded", graceAsOf.Add(-day))
-	fresh := graceClient(f, "scale", graceAsOf.Add(-day))
+	expired, paid, fresh := graceTrio(f)
 	c := newCLI(t, f.db.URL)
 
 	dry := c.runOK("billing", "grace", "--output", "table", "--dry-run", "--as-of", rfc(graceAsOf))
@@ -522,9 +521,9 @@ func TestGraceTableOutput(t *testing.T) {
 		return ""
 	}
 	require.Regexp(t, `\sdisable\s*$`, lineOf(expired))
-	require.Contains(t, lineOf(expired), rfc(graceAsOf.Add(-day))) // deadline: 8 days ago + 7
+	require.Contains(t, lineOf(expired), rfc(graceAsOf.Add(-24*time.Hour))) // deadline: 8 days ago + 7
 	require.Regexp(t, `\sreactivate\s*$`, lineOf(paid))
-	require.Contains(t, lineOf(paid), rfc(graceAsOf.Add(-day))) // paid at
+	require.Contains(t, lineOf(paid), rfc(graceAsOf.Add(-24*time.Hour))) // paid at
 	require.Regexp(t, `\snone\s*$`, lineOf(fresh))
 	require.Contains(t, out, "3 clients in grace; disabled 1, reactivated 1; failed 0")
 	require.Contains(t, out, "status: succeeded (exit 0)")
