@@ -342,7 +342,7 @@ func TestOverageSignalAndTimeoutStopBetweenClients(t *testing.T) {
 	}{
 		{"sigterm", nil, syscall.SIGTERM, 143, "interrupted"},
 		{"sigint", nil, syscall.SIGINT, 130, "interrupted"},
-		{"timeout", []string{"--timeout", "1s"}, 0, 124, "timed_out"},
+		{"timeout", []string{"--timeout", "3s"}, 0, 124, "timed_out"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -360,7 +360,7 @@ func TestOverageSignalAndTimeoutStopBetweenClients(t *testing.T) {
 			if tc.signal != 0 {
 				signal(t, cmd, tc.signal)
 			} else {
-				time.Sleep(1500 * time.Millisecond)
+				time.Sleep(3500 * time.Millisecond) // past --timeout, while the run waits inside a client
 			}
 			release() // the client in flight finishes; the run stops before the next
 			r := c.wait(cmd, out, errb)
