@@ -504,3 +504,27 @@ func TestOverageStripeRejectionIsPartial(t *testing.T) {
 	f.scalar(&lastErr, `SELECT last_push_error FROM overage_charges WHERE client_id = $1 AND status = 'pending'`, noCustomer)
 	require.True(t, strings.Contains(lastErr, "stripe_customer_id"), lastErr)
 }
+
+func TestOverageClientThatCannotBeBilledIsPartial(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := newCLI(t, f.db.URL)
+	// A price so large that the amount overflows int64 cents.
+	f.exec(`INSERT INTO plans (code, monthly_query_limit, overage_unit_price_micros, rate_limit_per_minute) VALUES ('huge', 1, 9223372036854775807, 1)`)
+	broken := f.client("huge")
+	f.exec(`UPDATE clients SET billing_status = 'cancelled' WHERE id = $1`, broken) // keep the hard cap out of it
+	f.usage(broken, 20001, "2026-03-10T10:00:00Z")
+	fine := f.client("starter")
+	f.usage(fine, 1300, "2026-03-10T10:00:00Z")
+
+	r := c.run("billing", "overage", "--no-stripe", "--as-of", "2026-03-20T00:00:00Z", "--output", "json")
+	require.Equal(t, 3, r.code, r.stderr)
+	require.Contains(t, r.stderr, "overflows")
+	rep := decode[overageJSON](t, r)
+	require.Equal(t, "partial", rep.Run.Status)
+	require.Equal(t, 1, rep.Report.Totals.ClientsFailed)
+	units, _ := f.charged(fine, "2026-03-01")
+	require.EqualValues(t, 100, units, "the other clients are billed")
+	units, _ = f.charged(broken, "2026-03-01")
+	require.Zero(t, units)
+}

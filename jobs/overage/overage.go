@@ -210,6 +210,10 @@ func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 
 	var unitErr error
 	for _, p := range plans {
+		if p.err != nil {
+			rep.Totals.ClientsFailed++
+			unitErr = p.err
+		}
 		if !p.writes() {
 			rep.add(p.lines...)
 			continue

@@ -147,6 +147,7 @@ type clientPlan struct {
 	charges []pendingCharge // new charges, oldest period first
 	cap     billing.CapAction
 	lines   []ClientLine
+	err     error // the rules could not be applied (an amount overflowed); nothing is written
 }
 
 type pendingCharge struct {
@@ -161,7 +162,7 @@ func planAll(s *snapshot, open []billing.Period, closed *billing.Period) []clien
 	for _, c := range s.clients {
 		p, err := planClient(c, s.used, s.charged, open, closed)
 		if err != nil {
-			p = clientPlan{client: c}
+			p = clientPlan{client: c, cap: billing.CapNone, err: err}
 			for _, per := range open {
 				l := line(c, per, s.used[periodKey{c.id, per.Start}], s.charged[periodKey{c.id, per.Start}])
 				l.Error = err.Error()
