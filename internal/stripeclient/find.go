@@ -9,8 +9,9 @@ import (
 	"github.com/stripe/stripe-go/v85"
 )
 
-// chargeIDKey is the invoice item metadata key FindInvoiceItem matches on.
-const chargeIDKey = "charge_id"
+// MetadataChargeID is the invoice item metadata key that carries the
+// caller's charge id; FindInvoiceItem matches on it.
+const MetadataChargeID = "charge_id"
 
 // listPageSize is how many invoice items FindInvoiceItem asks for per page:
 // Stripe's maximum.
@@ -65,7 +66,7 @@ func (c *Client) FindInvoiceItem(ctx context.Context, customer, chargeID string)
 			return "", false, err
 		}
 		for _, ii := range items {
-			if ii != nil && ii.Metadata[chargeIDKey] == chargeID {
+			if ii != nil && ii.Metadata[MetadataChargeID] == chargeID {
 				return ii.ID, true, nil
 			}
 		}

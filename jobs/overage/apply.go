@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 )
@@ -44,21 +42,8 @@ func apply(ctx context.Context, deps Deps, snap *snapshot, planned clientPlan, o
 		starts[i] = p.Start
 	}
 	charged := map[periodKey]int64{}
-	rows, err := tx.Query(ctx, `
-		SELECT period_start, sum(units)::bigint FROM overage_charges
-		WHERE client_id = $1 AND period_start = ANY($2) GROUP BY period_start`, c.id, starts)
-	if err != nil {
-		return planned.lines, fmt.Errorf("read charges: %w", err)
-	}
-	var (
-		start time.Time
-		units int64
-	)
-	if _, err := pgx.ForEachRow(rows, []any{&start, &units}, func() error {
-		charged[periodKey{c.id, start.UTC()}] = units
-		return nil
-	}); err != nil {
-		return planned.lines, fmt.Errorf("read charges: %w", err)
+	if err := sumCharged(ctx, tx, charged, starts, &c.id); err != nil {
+		return planned.lines, err
 	}
 	// A closed period is only reported; keep the snapshot's view of it.
 	if closed != nil {

@@ -106,9 +106,17 @@ func loadSnapshot(ctx context.Context, q db.Querier, opts Options, open []billin
 		}
 		starts = append(starts, p.Start)
 	}
-	rows, err = q.Query(ctx, chargedSQL, starts, filter)
+	if err := sumCharged(ctx, q, s.charged, starts, filter); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sumCharged adds the units already charged per client and period to into.
+func sumCharged(ctx context.Context, q db.Querier, into map[periodKey]int64, starts []time.Time, filter *uuid.UUID) error {
+	rows, err := q.Query(ctx, chargedSQL, starts, filter)
 	if err != nil {
-		return nil, fmt.Errorf("sum charges: %w", err)
+		return fmt.Errorf("sum charges: %w", err)
 	}
 	var (
 		id    uuid.UUID
@@ -116,13 +124,13 @@ func loadSnapshot(ctx context.Context, q db.Querier, opts Options, open []billin
 		units int64
 	)
 	_, err = pgx.ForEachRow(rows, []any{&id, &start, &units}, func() error {
-		s.charged[periodKey{id, start.UTC()}] = units
+		into[periodKey{id, start.UTC()}] = units
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sum charges: %w", err)
+		return fmt.Errorf("sum charges: %w", err)
 	}
-	return s, nil
+	return nil
 }
 
 func sumInto(ctx context.Context, q db.Querier, into map[periodKey]int64, period time.Time, sql string, args ...any) error {

@@ -105,11 +105,11 @@ func pushOne(ctx context.Context, deps Deps, ch pendingRow) (string, error) {
 		Currency:    ch.Currency,
 		Description: fmt.Sprintf("CortexLayer overage %s: %d queries beyond the soft cap", period, ch.Units),
 		Metadata: map[string]string{
-			"client_id":  ch.ClientID.String(),
-			"period":     period,
-			"charge_id":  ch.ID.String(),
-			"units_from": fmt.Sprint(ch.UnitsFrom),
-			"units":      fmt.Sprint(ch.Units),
+			"client_id":                   ch.ClientID.String(),
+			"period":                      period,
+			stripeclient.MetadataChargeID: ch.ID.String(),
+			"units_from":                  fmt.Sprint(ch.UnitsFrom),
+			"units":                       fmt.Sprint(ch.Units),
 		},
 		IdempotencyKey: ch.IdempotencyKey,
 	})

@@ -114,7 +114,7 @@ func LockKey(job string) int64 {
 func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Context, Run) (R, error)) (Record, R, error) {
 	var zero R
 	if err := db.CheckSchema(ctx, r.Pool); err != nil {
-		return Record{}, zero, stopped(ctx, orUnavailable(err))
+		return Record{}, zero, stopped(ctx, err)
 	}
 	host, _ := os.Hostname()
 	rec := Record{
@@ -132,7 +132,7 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		var err error
 		lock, err = acquire(ctx, r.Pool, job.Name)
 		if err != nil {
-			return Record{}, zero, stopped(ctx, orUnavailable(fmt.Errorf("take the %s lock: %w", job.Name, err)))
+			return Record{}, zero, stopped(ctx, fmt.Errorf("take the %s lock: %w", job.Name, err))
 		}
 		if lock == nil {
 			err := skipped(ctx, r, log, &rec)
@@ -140,11 +140,11 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		}
 		defer lock.release(log)
 		if err := markAbandoned(ctx, r.Pool, job.Name, rec.ID); err != nil {
-			return Record{}, zero, stopped(ctx, orUnavailable(err))
+			return Record{}, zero, stopped(ctx, err)
 		}
 	}
 	if err := insertRun(ctx, r.Pool, &rec); err != nil {
-		return Record{}, zero, stopped(ctx, orUnavailable(err))
+		return Record{}, zero, stopped(ctx, err)
 	}
 	log.Info().Time("as_of", job.AsOf).Msg("run started")
 
@@ -282,7 +282,7 @@ func skipped(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record) er
 		log = log.With().Str("holder_run_id", id.String()).Str("holder_host", host).
 			Int("holder_pid", pid).Time("holder_since", since).Logger()
 	} else if !errors.Is(err, pgx.ErrNoRows) {
-		return orUnavailable(fmt.Errorf("read lock holder: %w", err))
+		return fmt.Errorf("read lock holder: %w", err)
 	}
 	runErr := exitcode.Errorf(exitcode.Locked, "another %s run holds the lock: %s; this run touched nothing", rec.Job, holder)
 	log.Warn().Msg("another run holds the lock; skipping")
@@ -290,10 +290,10 @@ func skipped(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record) er
 	msg := runErr.Error()
 	rec.Status, rec.ExitCode, rec.Error = StatusSkipped, &code, &msg
 	if err := insertRun(ctx, r.Pool, rec); err != nil {
-		return orUnavailable(err)
+		return err
 	}
 	if err := finishRun(ctx, r.Pool, rec, r.now()); err != nil {
-		return orUnavailable(err)
+		return err
 	}
 	return runErr
 }
@@ -342,20 +342,6 @@ func finishRun(ctx context.Context, q db.Querier, rec *Record, now time.Time) er
 func stopped(ctx context.Context, err error) error {
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		return fmt.Errorf("%w (%w)", cause, err)
-	}
-	return err
-}
-
-// orUnavailable marks errors of an unreachable database as exit 69.
-func orUnavailable(err error) error {
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
-	if exitcode.IsUnavailable(err) {
-		var e *exitcode.Error
-		if !errors.As(err, &e) {
-			return exitcode.New(exitcode.Unavailable, err)
-		}
 	}
 	return err
 }
