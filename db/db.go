@@ -40,11 +40,15 @@ func NameWriter(ctx context.Context, q Querier, actor, jobRunID string) error {
 const (
 	DefaultStatementTimeout = 5 * time.Minute
 	DefaultConnectTimeout   = 10 * time.Second
+	// DefaultMaxConns bounds the pool of a one-shot job; pool_max_conns in
+	// the connection string overrides it (the API wants more).
+	DefaultMaxConns = 4
 )
 
 // ParseConfig parses a connection string (empty: libpq's PG* environment
 // variables and defaults) and applies cortexctl's session defaults:
-// application_name and statement_timeout unless the string sets them.
+// application_name, statement_timeout and the pool size, each unless the
+// string sets it (pool_max_conns and the other pool_* settings are pgx's).
 func ParseConfig(connString, appName string) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
@@ -61,13 +65,30 @@ func ParseConfig(connString, appName string) (*pgxpool.Config, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
-	cfg.MaxConns = 4
+	if !hasSetting(connString, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	return cfg, nil
+}
+
+// hasSetting reports whether a connection string (URL or keyword/value
+// form) sets key. pgx reads the pool_* settings itself; cortexctl only
+// needs to know not to override them.
+func hasSetting(connString, key string) bool {
+	if u, err := url.Parse(connString); err == nil && u.Scheme != "" {
+		return u.Query().Has(key)
+	}
+	for _, f := range strings.Fields(connString) {
+		if k, _, ok := strings.Cut(f, "="); ok && strings.TrimSpace(k) == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Connect opens a pool and checks that the server answers. An unreachable
 // server is an exitcode.Unavailable error naming the redacted address.
-func Connect(ctx context.Context, connString, appName string) (*pgxpool.Pool, error) {
+func Connect(ctx context.Context, connString, appName string) (*Pool, error) {
 	cfg, err := ParseConfig(connString, appName)
 	if err != nil {
 		return nil, err
@@ -80,14 +101,14 @@ func Connect(ctx context.Context, connString, appName string) (*pgxpool.Pool, er
 		pool.Close()
 		return nil, Unreachable(cfg.ConnConfig, err)
 	}
-	return pool, nil
+	return NewPool(pool), nil
 }
 
 // Unreachable wraps a failure to reach the server as exitcode.Unavailable,
 // naming the server without its password.
 func Unreachable(cc *pgx.ConnConfig, err error) error {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && !exitcode.IsUnavailable(err) {
+	if errors.As(err, &pgErr) && !IsUnavailable(err) {
 		// The server answered and refused: bad password, missing database, ...
 		return exitcode.Errorf(exitcode.Config, "database %s refused the connection: %s", Describe(cc), pgErr.Message)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cortexlayer/cortexctl/internal/billing"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
@@ -66,7 +65,7 @@ func demoSpecs() []demoSpec {
 // earlier charges and their payments, relative to now. It refuses a
 // database that holds clients unless force, in which case it replaces the
 // demo clients only and keeps every other client.
-func SeedDemo(ctx context.Context, pool *pgxpool.Pool, now time.Time, force bool) ([]DemoClient, error) {
+func SeedDemo(ctx context.Context, pool DB, now time.Time, force bool) ([]DemoClient, error) {
 	if err := CheckSchema(ctx, pool); err != nil {
 		return nil, err
 	}

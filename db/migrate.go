@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -35,12 +34,12 @@ const versionTable = "goose_db_version"
 // `db migrate` at once run one after the other.
 const migrationLockID = 0x636f727465786d67 // "cortexmg"
 
-func provider(pool *pgxpool.Pool) (*goose.Provider, func() error, error) {
+func provider(pool *Pool) (*goose.Provider, func() error, error) {
 	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(2, 150))
 	if err != nil {
 		return nil, nil, err
 	}
-	sqlDB := stdlib.OpenDBFromPool(pool)
+	sqlDB := stdlib.OpenDBFromPool(pool.Pgx())
 	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, Migrations(),
 		goose.WithSessionLocker(locker), goose.WithTableName(versionTable))
 	if err != nil {
@@ -59,7 +58,7 @@ type Applied struct {
 
 // Migrate applies every pending embedded migration. Running it again is a
 // no-op; concurrent runs serialize on an advisory lock.
-func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]Applied, error) {
+func Migrate(ctx context.Context, pool *Pool) ([]Applied, error) {
 	p, closeDB, err := provider(pool)
 	if err != nil {
 		return nil, err
@@ -91,7 +90,7 @@ type MigrationState struct {
 
 // MigrationStatus lists every embedded migration and its state, without
 // changing the database.
-func MigrationStatus(ctx context.Context, pool *pgxpool.Pool) ([]MigrationState, error) {
+func MigrationStatus(ctx context.Context, pool *Pool) ([]MigrationState, error) {
 	current, err := SchemaVersion(ctx, pool)
 	if err != nil {
 		return nil, err

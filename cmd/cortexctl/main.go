@@ -1,6 +1,10 @@
 // Command cortexctl is CortexLayer's operations binary: one-shot jobs
 // (billing overage, billing grace), schema migrations and demo data, run
 // by cron. See docs/jobs.md for every command, flag and exit code.
+//
+// main does two things only: it turns SIGINT/SIGTERM into the cancellation
+// cause of every run, and it turns the command's error into the process's
+// exit code. The commands live in the packages under cmd/.
 package main
 
 import (
@@ -14,6 +18,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
+	"github.com/cortexlayer/cortexctl/cmd/root"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
 
@@ -38,9 +44,14 @@ func main() {
 	}()
 
 	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() } // logs are in UTC like everything else
-	f := &factory{stdout: os.Stdout, stderr: os.Stderr, now: time.Now, env: os.Getenv}
-	err := newRootCmd(f).ExecuteContext(ctx)
-	f.close()
+	f := &cmdutil.Factory{
+		IOStreams: cmdutil.System(),
+		Env:       os.Getenv,
+		Now:       time.Now,
+		Build:     cmdutil.BuildInfo{Version: version, Commit: commit, Date: date},
+	}
+	err := root.NewCmdRoot(f).ExecuteContext(ctx)
+	f.Close()
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Stopped by a signal outside a job run (while connecting, say).
 		err = fmt.Errorf("%w: %w", cause, err)

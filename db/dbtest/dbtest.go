@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cortexlayer/cortexctl/db"
 )
@@ -33,7 +32,7 @@ const defaultURL = "postgres://postgres@127.0.0.1:5432/postgres"
 
 // DB is one test's database.
 type DB struct {
-	Pool *pgxpool.Pool
+	Pool *db.Pool
 	URL  string // connection string of this database, for the binary under test
 	Name string
 }

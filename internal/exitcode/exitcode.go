@@ -1,15 +1,16 @@
 // Package exitcode names the process exit codes of cortexctl and carries them
 // on errors, so that only main decides how the process ends.
+//
+// It imports the standard library only: each adapter (db, stripeclient, and
+// later object storage and Redis) decides what its own failures mean and
+// wraps them with New, e.g. a database that cannot be reached as
+// Unavailable. An error that carries no code exits with Failed.
 package exitcode
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 	"syscall"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The exit codes, as documented in docs/jobs.md and in `cortexctl --help`.
@@ -61,8 +62,8 @@ func (s Signal) Error() string {
 // ErrTimeout is the context cause set when --timeout elapses.
 var ErrTimeout = errors.New("timed out (--timeout elapsed)")
 
-// Of returns the exit code err ends the process with: the code of the
-// outermost *Error, else one derived from what the error is.
+// Of returns the exit code err ends the process with: a signal's or a
+// timeout's first, else the code of the outermost *Error, else Failed.
 func Of(err error) int {
 	if err == nil {
 		return OK
@@ -81,32 +82,5 @@ func Of(err error) int {
 	if errors.As(err, &e) {
 		return e.Code
 	}
-	if IsUnavailable(err) {
-		return Unavailable
-	}
 	return Failed
-}
-
-// IsUnavailable reports whether err says the database could not be reached:
-// a failed connect, a refused or reset connection, or a server shutting down.
-func IsUnavailable(err error) bool {
-	if err == nil || errors.Is(err, context.Canceled) {
-		return false
-	}
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		// The server answered. Class 08: connection exception; 57P01-57P03:
-		// admin shutdown, crash, cannot connect now. Anything else (a bad
-		// password, a missing database) is not fixed by waiting.
-		return pgErr.Code[:2] == "08" || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
-	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) {
-		return true
-	}
-	var opErr *net.OpError
-	if errors.As(err, &opErr) {
-		return true
-	}
-	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || pgconn.SafeToRetry(err)
 }

@@ -13,12 +13,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
+	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
 
 // Name is the job's name in job_runs and its lock.
@@ -32,17 +32,15 @@ const (
 
 // Deps are what the job needs from outside.
 type Deps struct {
-	DB    *pgxpool.Pool
+	DB    db.DB
 	RunID uuid.UUID
 	Log   zerolog.Logger
 }
 
 // Options are the job's inputs, bound from flags.
 type Options struct {
-	AsOf      time.Time
-	DryRun    bool
+	runner.Params
 	GraceDays int
-	ClientID  uuid.UUID // uuid.Nil: every client
 }
 
 // Validate rejects options the job cannot run with.
@@ -132,7 +130,7 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 			}
 			applied, err := apply(ctx, deps, opts, l)
 			if err != nil {
-				if exitcode.IsUnavailable(err) {
+				if exitcode.Of(err) == exitcode.Unavailable {
 					return rep, exitcode.New(exitcode.Unavailable, fmt.Errorf("client %s: %w", l.ClientID, err))
 				}
 				deps.Log.Error().Err(err).Str("client_id", l.ClientID.String()).Msg("client not changed")
@@ -210,7 +208,7 @@ func apply(ctx context.Context, deps Deps, opts Options, planned ClientLine) (Cl
 		}
 		return planned, fmt.Errorf("lock client: %w", err)
 	}
-	fresh, err := load(ctx, tx, Options{AsOf: opts.AsOf, GraceDays: opts.GraceDays}, &planned.ClientID)
+	fresh, err := load(ctx, tx, opts, &planned.ClientID)
 	if err != nil || len(fresh) != 1 {
 		return planned, fmt.Errorf("re-read client: %w", err)
 	}

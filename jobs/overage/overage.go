@@ -18,12 +18,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/stripeclient"
+	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
 
 // Name is the job's name in job_runs and its lock.
@@ -34,6 +35,8 @@ const (
 	DefaultCloseWindow       = 72 * time.Hour
 	DefaultMaxDisablePercent = 25
 	DefaultTimeout           = 30 * time.Minute
+	DefaultStripeConcurrency = 8
+	MaxStripeConcurrency     = 64
 )
 
 // Biller creates Stripe invoice items and finds them by charge id;
@@ -45,7 +48,7 @@ type Biller interface {
 
 // Deps are what the job needs from outside.
 type Deps struct {
-	DB     *pgxpool.Pool
+	DB     db.DB
 	Stripe Biller // nil: charges are recorded and left pending (--no-stripe)
 	RunID  uuid.UUID
 	Log    zerolog.Logger
@@ -53,12 +56,13 @@ type Deps struct {
 
 // Options are the job's inputs, bound from flags.
 type Options struct {
-	AsOf              time.Time
-	DryRun            bool
+	runner.Params
 	CloseWindow       time.Duration
 	MaxDisablePercent int
 	Force             bool
-	ClientID          uuid.UUID // uuid.Nil: every client
+	// StripeConcurrency is how many charges are pushed to Stripe at once
+	// (one client's charges always in order); 0 means DefaultStripeConcurrency.
+	StripeConcurrency int
 }
 
 // Validate rejects options the job cannot run with.
@@ -70,6 +74,8 @@ func (o Options) Validate() error {
 		return exitcode.Errorf(exitcode.Usage, "--close-window %s is out of range: use a duration from 0s to 648h (27 days), e.g. 72h", o.CloseWindow)
 	case o.MaxDisablePercent < 0 || o.MaxDisablePercent > 100:
 		return exitcode.Errorf(exitcode.Usage, "--max-disable-percent %d is out of range: use 0 to 100", o.MaxDisablePercent)
+	case o.StripeConcurrency < 0 || o.StripeConcurrency > MaxStripeConcurrency:
+		return exitcode.Errorf(exitcode.Usage, "--stripe-concurrency %d is out of range: use 1 to %d", o.StripeConcurrency, MaxStripeConcurrency)
 	}
 	return nil
 }
@@ -223,7 +229,7 @@ func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 		}
 		lines, err := apply(ctx, deps, snap, p, open, closed, opts.AsOf)
 		if err != nil {
-			if exitcode.IsUnavailable(err) {
+			if exitcode.Of(err) == exitcode.Unavailable {
 				return rep, exitcode.New(exitcode.Unavailable, fmt.Errorf("client %s: %w", p.client.id, err))
 			}
 			deps.Log.Error().Err(err).Str("client_id", p.client.id.String()).Msg("client not billed; nothing of it was written")

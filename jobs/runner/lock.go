@@ -6,8 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 )
 
@@ -20,7 +20,7 @@ type heldLock struct {
 }
 
 // acquire tries the job's lock once; nil, nil means another session holds it.
-func acquire(ctx context.Context, pool *pgxpool.Pool, job string) (*heldLock, error) {
+func acquire(ctx context.Context, pool *db.Pool, job string) (*heldLock, error) {
 	pc, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, err

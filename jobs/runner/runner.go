@@ -15,7 +15,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 
 	"github.com/cortexlayer/cortexctl/db"
@@ -35,7 +34,7 @@ const (
 
 // Runner runs jobs. Build one per process.
 type Runner struct {
-	Pool    *pgxpool.Pool
+	Pool    *db.Pool
 	Log     zerolog.Logger
 	Now     func() time.Time // the clock; time.Now when nil
 	Version string
@@ -46,16 +45,37 @@ type Runner struct {
 	FutureSkew time.Duration
 }
 
+// Params are the parameters every job shares, bound from the flags every
+// job command declares once (--as-of, --dry-run, --timeout, --client). Each
+// job's Options embed them; the runner reads them from Job.
+type Params struct {
+	AsOf     time.Time     // the instant the run evaluates; zero for a job that evaluates no instant
+	DryRun   bool          // dry runs take no lock, write nothing but their job_runs row, and may look at any instant
+	Timeout  time.Duration // the run stops cleanly (between units of work) after this long; 0: never
+	ClientID uuid.UUID     // only this client; uuid.Nil: every client
+}
+
 // Job says which job to run and how.
 type Job struct {
-	Name    string    // e.g. "billing-overage"; also names the lock
-	DryRun  bool      // dry runs take no lock and may look at any instant
-	AsOf    time.Time // the instant the run evaluates
-	Timeout time.Duration
+	Name string // e.g. "billing-overage"; also names the lock
+	Params
 	// MonotonicAsOf refuses a real run whose as-of is earlier than that of an
 	// earlier real run of the same job: evaluating the past for real would
 	// undo what later runs decided.
 	MonotonicAsOf bool
+}
+
+// Result is what Execute did: whether the run was recorded in job_runs,
+// whether the job function ran, the run's record and the job's report.
+type Result[R any] struct {
+	// Started: the run has a job_runs row (Record), including a run skipped
+	// for the lock or refused for its as-of. False when the run was refused
+	// before that (bad configuration, database down or unmigrated).
+	Started bool
+	// Ran: the job function was called and Report is what it returned.
+	Ran    bool
+	Record Record
+	Report R
 }
 
 // Run is what a job function learns of its run.
@@ -107,14 +127,14 @@ func LockKey(job string) int64 {
 	return int64(h.Sum64()) //nolint:gosec // a hash reinterpreted as a lock key
 }
 
-// Execute runs fn as one run of job and records it. It returns the run's
-// record, fn's report and the error that decides the exit code (nil on
-// success). fn must stop between units of work once ctx is done, returning
+// Execute runs fn as one run of job and records it. It returns what
+// happened and the error that decides the exit code (nil on success). fn
+// must stop between units of work once ctx is done, returning
 // context.Cause(ctx).
-func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Context, Run) (R, error)) (Record, R, error) {
-	var zero R
+func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Context, Run) (R, error)) (Result[R], error) {
+	var res Result[R]
 	if err := db.CheckSchema(ctx, r.Pool); err != nil {
-		return Record{}, zero, stopped(ctx, err)
+		return res, stopped(ctx, err)
 	}
 	host, _ := os.Hostname()
 	rec := Record{
@@ -132,20 +152,22 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		var err error
 		lock, err = acquire(ctx, r.Pool, job.Name)
 		if err != nil {
-			return Record{}, zero, stopped(ctx, fmt.Errorf("take the %s lock: %w", job.Name, err))
+			return res, stopped(ctx, fmt.Errorf("take the %s lock: %w", job.Name, err))
 		}
 		if lock == nil {
 			err := skipped(ctx, r, log, &rec)
-			return rec, zero, stopped(ctx, err)
+			res.Started, res.Record = exitcode.Of(err) == exitcode.Locked, rec
+			return res, stopped(ctx, err)
 		}
 		defer lock.release(log)
 		if err := markAbandoned(ctx, r.Pool, job.Name, rec.ID); err != nil {
-			return Record{}, zero, stopped(ctx, err)
+			return res, stopped(ctx, err)
 		}
 	}
 	if err := insertRun(ctx, r.Pool, &rec); err != nil {
-		return Record{}, zero, stopped(ctx, err)
+		return res, stopped(ctx, err)
 	}
+	res.Started = true
 	log.Info().Time("as_of", job.AsOf).Msg("run started")
 
 	runCtx, cancel := context.WithCancelCause(ctx)
@@ -164,12 +186,10 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		defer stopWatch()
 	}
 
-	var report R
-	ran := false
 	err := r.checkAsOf(ctx, job, rec.ID)
 	if err == nil {
-		ran = true
-		report, err = fn(runCtx, Run{ID: rec.ID, Job: job, Logger: log})
+		res.Ran = true
+		res.Report, err = fn(runCtx, Run{ID: rec.ID, Job: job, Logger: log})
 	}
 	if err != nil && runCtx.Err() != nil {
 		if cause := context.Cause(runCtx); !errors.Is(err, cause) {
@@ -183,8 +203,8 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		msg := err.Error()
 		rec.Error = &msg
 	}
-	if ran {
-		if summary, mErr := json.Marshal(report); mErr == nil {
+	if res.Ran {
+		if summary, mErr := json.Marshal(res.Report); mErr == nil {
 			rec.Summary = summary
 		}
 	}
@@ -202,7 +222,8 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 	}
 	log.WithLevel(level).Err(err).Str("status", rec.Status).Int("exit_code", code).
 		Dur("duration", rec.FinishedAt.Sub(rec.StartedAt)).Msg("run finished")
-	return rec, report, err
+	res.Record = rec
+	return res, err
 }
 
 func (r *Runner) now() time.Time {

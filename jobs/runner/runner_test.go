@@ -59,14 +59,15 @@ func newRunner(d *dbtest.DB) *runner.Runner {
 
 // outcome is what one Execute returned.
 type outcome struct {
-	rec runner.Record
-	rep report
+	res runner.Result[report]
+	rec runner.Record // res.Record
+	rep report        // res.Report
 	err error
 }
 
 func execute(ctx context.Context, r *runner.Runner, job runner.Job, fn func(context.Context, runner.Run) (report, error)) outcome {
-	rec, rep, err := runner.Execute(ctx, r, job, fn)
-	return outcome{rec, rep, err}
+	res, err := runner.Execute(ctx, r, job, fn)
+	return outcome{res, res.Record, res.Report, err}
 }
 
 // start runs Execute in the background.
@@ -185,7 +186,7 @@ func TestSuccessRecordsRun(t *testing.T) {
 	r := newRunner(d)
 	r.Log = zerolog.New(logs)
 	asOf := time.Date(2026, 3, 1, 2, 0, 0, 0, time.FixedZone("CET", 3600))
-	job := runner.Job{Name: "test-success", AsOf: asOf, MonotonicAsOf: true}
+	job := runner.Job{Name: "test-success", Params: runner.Params{AsOf: asOf}, MonotonicAsOf: true}
 
 	var seen runner.Run
 	o := execute(ctx, r, job, func(ctx context.Context, run runner.Run) (report, error) {
@@ -195,6 +196,8 @@ func TestSuccessRecordsRun(t *testing.T) {
 	})
 	require.NoError(t, o.err)
 	require.Equal(t, report{Processed: 3, Note: "ok"}, o.rep)
+	require.True(t, o.res.Started)
+	require.True(t, o.res.Ran)
 	require.Equal(t, seen.ID, o.rec.ID)
 	require.Equal(t, job, seen.Job)
 	require.Equal(t, runner.StatusSucceeded, o.rec.Status)
@@ -240,7 +243,7 @@ func TestDryRunTakesNoLock(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	d := dbtest.New(t)
-	job := runner.Job{Name: "test-dry", DryRun: true, AsOf: time.Now().Add(30 * 24 * time.Hour)}
+	job := runner.Job{Name: "test-dry", Params: runner.Params{DryRun: true, AsOf: time.Now().Add(30 * 24 * time.Hour)}}
 	o := execute(ctx, newRunner(d), job, func(context.Context, runner.Run) (report, error) {
 		require.False(t, lockHeld(t, d.Pool, job.Name), "a dry run takes no lock")
 		return report{Processed: 2}, nil
@@ -266,11 +269,13 @@ func TestLockContention(t *testing.T) {
 	require.True(t, lockHeld(t, d.Pool, name))
 
 	// B, a second real run of the same job, is skipped and names A.
-	b := execute(ctx, r, runner.Job{Name: name, AsOf: time.Now()}, mustNotRun(t))
+	b := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{AsOf: time.Now()}}, mustNotRun(t))
 	requireCode(t, exitcode.Locked, b.err)
 	require.Contains(t, b.err.Error(), a.ID.String(), "the skip names the holder's run")
 	require.Contains(t, b.err.Error(), host, "the skip names the holder's host")
 	require.Equal(t, runner.StatusSkipped, b.rec.Status)
+	require.True(t, b.res.Started, "a skipped run is recorded")
+	require.False(t, b.res.Ran, "a skipped run does not call the job")
 	require.NotEqual(t, uuid.Nil, b.rec.ID)
 	bRow := loadRun(t, d.Pool, b.rec.ID)
 	requireFinished(t, bRow, runner.StatusSkipped, exitcode.Locked)
@@ -285,7 +290,7 @@ func TestLockContention(t *testing.T) {
 	// Another job is not blocked, nor is a dry run of the same job.
 	other := execute(ctx, r, runner.Job{Name: name + "-other"}, succeed(1))
 	require.NoError(t, other.err)
-	dry := execute(ctx, r, runner.Job{Name: name, DryRun: true}, succeed(1))
+	dry := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{DryRun: true}}, succeed(1))
 	require.NoError(t, dry.err)
 	require.Equal(t, runner.StatusSucceeded, loadRun(t, d.Pool, dry.rec.ID).Status)
 	require.Equal(t, runner.StatusRunning, loadRun(t, d.Pool, a.ID).Status, "a dry run closes no rows")
@@ -425,7 +430,7 @@ func TestAbandonedRunsAreMarkedInterrupted(t *testing.T) {
 	otherJob := insert(name+"-other", false, "1 hour")
 
 	// A dry run takes no lock, so it closes nothing.
-	dry := execute(ctx, r, runner.Job{Name: name, DryRun: true}, succeed(0))
+	dry := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{DryRun: true}}, succeed(0))
 	require.NoError(t, dry.err)
 	require.Equal(t, runner.StatusRunning, loadRun(t, d.Pool, killed).Status)
 
@@ -465,11 +470,13 @@ func TestAsOfGuards(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
 		r, d := newClocked(t)
-		o := execute(ctx, r, runner.Job{Name: "test-future", AsOf: now.Add(10 * time.Minute)}, mustNotRun(t))
+		o := execute(ctx, r, runner.Job{Name: "test-future", Params: runner.Params{AsOf: now.Add(10 * time.Minute)}}, mustNotRun(t))
 		requireCode(t, exitcode.Usage, o.err)
 		require.Contains(t, o.err.Error(), "future")
 		require.Contains(t, o.err.Error(), "--dry-run")
 		require.Equal(t, runner.StatusFailed, o.rec.Status)
+		require.True(t, o.res.Started, "a refused as-of is recorded")
+		require.False(t, o.res.Ran, "a refused as-of does not call the job")
 		row := loadRun(t, d.Pool, o.rec.ID)
 		requireFinished(t, row, runner.StatusFailed, exitcode.Usage)
 		require.NotNil(t, row.Error)
@@ -480,9 +487,9 @@ func TestAsOfGuards(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
 		r, _ := newClocked(t)
-		require.NoError(t, execute(ctx, r, runner.Job{Name: "test-skew", AsOf: now.Add(4 * time.Minute)}, succeed(1)).err)
+		require.NoError(t, execute(ctx, r, runner.Job{Name: "test-skew", Params: runner.Params{AsOf: now.Add(4 * time.Minute)}}, succeed(1)).err)
 		r.FutureSkew = time.Minute
-		o := execute(ctx, r, runner.Job{Name: "test-skew2", AsOf: now.Add(2 * time.Minute)}, mustNotRun(t))
+		o := execute(ctx, r, runner.Job{Name: "test-skew2", Params: runner.Params{AsOf: now.Add(2 * time.Minute)}}, mustNotRun(t))
 		requireCode(t, exitcode.Usage, o.err)
 	})
 
@@ -490,10 +497,10 @@ func TestAsOfGuards(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
 		r, _ := newClocked(t)
-		o := execute(ctx, r, runner.Job{Name: "test-future-dry", DryRun: true, AsOf: now.AddDate(1, 0, 0), MonotonicAsOf: true}, succeed(1))
+		o := execute(ctx, r, runner.Job{Name: "test-future-dry", Params: runner.Params{DryRun: true, AsOf: now.AddDate(1, 0, 0)}, MonotonicAsOf: true}, succeed(1))
 		require.NoError(t, o.err)
 		// The dry run's as-of does not count for later real runs.
-		require.NoError(t, execute(ctx, r, runner.Job{Name: "test-future-dry", AsOf: now, MonotonicAsOf: true}, succeed(1)).err)
+		require.NoError(t, execute(ctx, r, runner.Job{Name: "test-future-dry", Params: runner.Params{AsOf: now}, MonotonicAsOf: true}, succeed(1)).err)
 	})
 
 	t.Run("monotonic", func(t *testing.T) {
@@ -501,7 +508,7 @@ func TestAsOfGuards(t *testing.T) {
 		ctx := t.Context()
 		r, d := newClocked(t)
 		const name = "test-monotonic"
-		job := func(asOf time.Time) runner.Job { return runner.Job{Name: name, AsOf: asOf, MonotonicAsOf: true} }
+		job := func(asOf time.Time) runner.Job { return runner.Job{Name: name, Params: runner.Params{AsOf: asOf}, MonotonicAsOf: true} }
 
 		require.NoError(t, execute(ctx, r, job(now), succeed(1)).err)
 
@@ -530,14 +537,14 @@ func TestAsOfGuards(t *testing.T) {
 		r, d := newClocked(t)
 		const name = "test-monotonic-skipped"
 		entered, release := make(chan runner.Run, 1), make(chan struct{})
-		aDone := start(ctx, r, runner.Job{Name: name, AsOf: earlier, MonotonicAsOf: true}, blocking(entered, release))
+		aDone := start(ctx, r, runner.Job{Name: name, Params: runner.Params{AsOf: earlier}, MonotonicAsOf: true}, blocking(entered, release))
 		awaitRun(t, entered)
-		b := execute(ctx, r, runner.Job{Name: name, AsOf: now, MonotonicAsOf: true}, mustNotRun(t))
+		b := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{AsOf: now}, MonotonicAsOf: true}, mustNotRun(t))
 		requireCode(t, exitcode.Locked, b.err)
 		close(release)
 		require.NoError(t, await(t, aDone).err)
 		// The skipped run's later as-of does not raise the floor.
-		o := execute(ctx, r, runner.Job{Name: name, AsOf: earlier.Add(time.Hour), MonotonicAsOf: true}, succeed(1))
+		o := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{AsOf: earlier.Add(time.Hour)}, MonotonicAsOf: true}, succeed(1))
 		require.NoError(t, o.err)
 		require.Equal(t, runner.StatusSucceeded, loadRun(t, d.Pool, o.rec.ID).Status)
 	})
@@ -556,10 +563,10 @@ func TestRefusedFutureAsOfDoesNotBlockLaterRuns(t *testing.T) {
 	r.Now = func() time.Time { return now }
 	const name = "test-future-floor"
 
-	refused := execute(ctx, r, runner.Job{Name: name, AsOf: now.AddDate(1, 0, 0), MonotonicAsOf: true}, mustNotRun(t))
+	refused := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{AsOf: now.AddDate(1, 0, 0)}, MonotonicAsOf: true}, mustNotRun(t))
 	requireCode(t, exitcode.Usage, refused.err)
 
-	o := execute(ctx, r, runner.Job{Name: name, AsOf: now, MonotonicAsOf: true}, succeed(1))
+	o := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{AsOf: now}, MonotonicAsOf: true}, succeed(1))
 	require.NoError(t, o.err, "a run at now is refused because an earlier, refused run asked for the future")
 }
 
@@ -577,7 +584,7 @@ func TestTimeout(t *testing.T) {
 			ctx := t.Context()
 			job := "test-timeout " + name
 			began := time.Now()
-			o := execute(ctx, newRunner(d), runner.Job{Name: job, Timeout: 100 * time.Millisecond},
+			o := execute(ctx, newRunner(d), runner.Job{Name: job, Params: runner.Params{Timeout: 100 * time.Millisecond}},
 				func(ctx context.Context, _ runner.Run) (report, error) {
 					select {
 					case <-ctx.Done():
@@ -601,7 +608,7 @@ func TestTimeout(t *testing.T) {
 
 	t.Run("a run within its timeout succeeds", func(t *testing.T) {
 		t.Parallel()
-		o := execute(t.Context(), newRunner(d), runner.Job{Name: "test-timeout-ok", Timeout: time.Minute}, succeed(1))
+		o := execute(t.Context(), newRunner(d), runner.Job{Name: "test-timeout-ok", Params: runner.Params{Timeout: time.Minute}}, succeed(1))
 		require.NoError(t, o.err)
 	})
 }
@@ -625,7 +632,7 @@ func TestSignal(t *testing.T) {
 			ctx, cancel := context.WithCancelCause(t.Context())
 			defer cancel(nil)
 			entered := make(chan runner.Run, 1)
-			done := start(ctx, r, runner.Job{Name: name, Timeout: time.Minute}, blocking(entered, nil))
+			done := start(ctx, r, runner.Job{Name: name, Params: runner.Params{Timeout: time.Minute}}, blocking(entered, nil))
 			run := awaitRun(t, entered)
 			cancel(exitcode.Signal{Sig: tc.sig})
 
@@ -690,10 +697,11 @@ func TestUnmigratedDatabase(t *testing.T) {
 	ctx := t.Context()
 	d := dbtest.NewEmpty(t)
 	for _, dry := range []bool{false, true} {
-		o := execute(ctx, newRunner(d), runner.Job{Name: "test-unmigrated", DryRun: dry}, mustNotRun(t))
+		o := execute(ctx, newRunner(d), runner.Job{Name: "test-unmigrated", Params: runner.Params{DryRun: dry}}, mustNotRun(t))
 		requireCode(t, exitcode.Config, o.err)
 		require.Contains(t, o.err.Error(), "cortexctl db migrate")
-		require.Empty(t, o.rec.Job, "no run was recorded")
+		require.False(t, o.res.Started, "no run was recorded")
+		require.False(t, o.res.Ran)
 	}
 	var tables int
 	require.NoError(t, d.Pool.QueryRow(ctx, `
@@ -718,7 +726,7 @@ func TestHistory(t *testing.T) {
 		require.NoError(t, o.err)
 		ids = append(ids, o.rec.ID)
 	}
-	failed := execute(ctx, r, runner.Job{Name: "job-a", DryRun: true, AsOf: base},
+	failed := execute(ctx, r, runner.Job{Name: "job-a", Params: runner.Params{DryRun: true, AsOf: base}},
 		func(context.Context, runner.Run) (report, error) { return report{}, errors.New("boom") })
 	requireCode(t, exitcode.Failed, failed.err)
 	ids = append(ids, failed.rec.ID)

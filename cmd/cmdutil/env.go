@@ -1,4 +1,4 @@
-package main
+package cmdutil
 
 // Environment variables cortexctl reads, in one place. A flag always wins
 // over its variable; the variable wins over the default.
@@ -10,3 +10,14 @@ const (
 	EnvStripeAPIKey  = "STRIPE_API_KEY"       // secret: environment only, never a flag
 	EnvStripeAPIBase = "STRIPE_API_BASE"      // --stripe-api-base
 )
+
+// EnvOr returns the flag's value if it was set, else the variable's, else def.
+func EnvOr(flagValue string, changed bool, env func(string) string, name, def string) string {
+	if changed {
+		return flagValue
+	}
+	if v := env(name); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,49 @@
+package cmdutil
+
+import (
+	"context"
+	"io"
+
+	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
+	"github.com/cortexlayer/cortexctl/jobs/runner"
+)
+
+// RunJob runs fn under the job runner and prints the outcome: the report as
+// a table (render) or, with the run's record, as JSON. A run that never
+// started (bad configuration, database down) or was refused as bad input
+// (exit 2) prints nothing on stdout: the error line on stderr says it all.
+func RunJob[R any](ctx context.Context, f *Factory, job runner.Job,
+	fn func(context.Context, runner.Run, *db.Pool) (R, error),
+	render func(io.Writer, runner.Record, *R) error,
+) error {
+	r, err := f.Runner(ctx)
+	if err != nil {
+		return err
+	}
+	res, runErr := runner.Execute(ctx, r, job, func(ctx context.Context, run runner.Run) (R, error) {
+		return fn(ctx, run, r.Pool)
+	})
+	if !res.Started || exitcode.Of(runErr) == exitcode.Usage {
+		return runErr
+	}
+	var report *R
+	if res.Ran {
+		report = &res.Report
+	}
+	rec := res.Record
+	var printErr error
+	if f.JSON() {
+		rec.Summary = nil // the report says it in full
+		printErr = WriteJSON(f.IOStreams.Out, struct {
+			Run    runner.Record `json:"run"`
+			Report *R            `json:"report"`
+		}{rec, report})
+	} else {
+		printErr = render(f.IOStreams.Out, rec, report)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return printErr
+}

@@ -1,0 +1,16 @@
+// Package db holds the `cortexctl db` commands: migrate, migrate status and
+// seed. (The database package itself is imported as store.)
+package db
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
+)
+
+// NewCmdDB is `cortexctl db`.
+func NewCmdDB(f *cmdutil.Factory) *cobra.Command {
+	migrate := NewCmdMigrate(f, nil)
+	migrate.AddCommand(NewCmdMigrateStatus(f, nil))
+	return cmdutil.Group("db", "Database schema and data: migrate, migrate status, seed", migrate, NewCmdSeed(f, nil))
+}
