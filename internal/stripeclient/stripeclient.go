@@ -9,7 +9,13 @@
 // A charge whose earlier push may have reached Stripe longer ago than that
 // is looked up with FindInvoiceItem before it is pushed again.
 // IsUnavailable tells a caller whether a failed push may simply be retried
-// later with the same key, or was rejected by Stripe and needs a human.
+// later with the same key, or was rejected by Stripe and needs a human; an
+// unavailable error also carries exitcode.Unavailable (69) for main.
+//
+// Failed requests are retried here, with the same idempotency key, after a
+// pause that ends when ctx does: transient failures a few times (see
+// DefaultMaxNetworkRetries), rate limits (HTTP 429) more often and as long
+// as Stripe asks (see DefaultMaxRateLimitRetries).
 //
 // stripe-go never logs to stdout or stderr through this package: its log
 // lines go to the zerolog.Logger given with WithLogger, or nowhere.
@@ -34,12 +40,13 @@ import (
 
 // DefaultMaxNetworkRetries is how many times a Client retries a request
 // that failed transiently, unless WithMaxNetworkRetries says otherwise; so a
-// call makes at most 3 attempts. Transient means: no answer (connection
+// call makes at most 3 attempts, plus any rate-limit retries (see
+// DefaultMaxRateLimitRetries). Transient means: no answer (connection
 // refused or reset, attempt timeout), an answer that is not a Stripe error
-// object, HTTP 409, HTTP 5xx, or 429 lock_timeout; a Stripe-Should-Retry
-// header overrides the status. Every retry of a create reuses the item's
-// idempotency key, so it cannot create a duplicate; a list only reads. A
-// list that takes several pages retries each page on its own.
+// object, HTTP 409 or HTTP 5xx; a Stripe-Should-Retry header overrides the
+// status. Every retry of a create reuses the item's idempotency key, so it
+// cannot create a duplicate; a list only reads. A list that takes several
+// pages retries each page on its own.
 //
 // The retries are this package's, not stripe-go's: stripe-go v85 retries
 // only network errors and undecodable answers, never a well-formed Stripe
@@ -47,13 +54,30 @@ import (
 // stripe-go's own retries are off, and the pause ends when ctx does.
 const DefaultMaxNetworkRetries = 2
 
+// DefaultMaxRateLimitRetries is how many times a Client retries a request
+// that Stripe answered with HTTP 429, unless WithMaxRateLimitRetries says
+// otherwise. This budget is separate from DefaultMaxNetworkRetries: under
+// load (several pushes at once) Stripe's rate limiter answers 429 as a
+// matter of course, and waiting is the cure. The pause is the answer's
+// Retry-After header (seconds or an HTTP date, at most 60s) when present,
+// else the backoff of DefaultRetryDelay. Stripe-Should-Retry: false
+// still means no retry. Once the budget is spent the 429 is returned, and
+// IsUnavailable reports it as unavailable. A 429 lock_timeout (a lock held
+// by another request) is handled the same way.
+const DefaultMaxRateLimitRetries = 6
+
 // DefaultRetryDelay is the pause before the first retry. Each further retry
-// waits twice as long as the one before, up to maxRetryDelay, less up to a
-// quarter of random jitter.
+// of the same kind (transient, rate limit) waits twice as long as the one
+// before, up to maxRetryDelay, less up to a quarter of random jitter. An
+// answer with a Retry-After header (seconds or an HTTP date) sets the pause
+// instead, up to maxRetryAfter (60s).
 const DefaultRetryDelay = 500 * time.Millisecond
 
-// maxRetryDelay caps the pause between two attempts.
+// maxRetryDelay caps the backoff between two attempts.
 const maxRetryDelay = 5 * time.Second
+
+// maxRetryAfter caps a pause asked for by a Retry-After header.
+const maxRetryAfter = 60 * time.Second
 
 // maxIdempotencyKeyLen is Stripe's limit on an Idempotency-Key header.
 const maxIdempotencyKeyLen = 255
@@ -101,7 +125,8 @@ type Client struct {
 	sc         *stripe.Client
 	apiKey     string // kept only to scrub it out of error text
 	configErr  error  // a bad base URL, reported by every call
-	maxRetries int
+	maxRetries int    // transient failures
+	maxLimited int    // rate limits (HTTP 429)
 	retryDelay time.Duration
 	log        zerolog.Logger
 }
@@ -109,6 +134,7 @@ type Client struct {
 type config struct {
 	httpClient *http.Client
 	maxRetries int
+	maxLimited int
 	retryDelay time.Duration
 	logger     zerolog.Logger
 }
@@ -129,9 +155,17 @@ func WithMaxNetworkRetries(n int) Option {
 	return func(c *config) { c.maxRetries = max(n, 0) }
 }
 
+// WithMaxRateLimitRetries sets how many times a request answered with HTTP
+// 429 is retried before the 429 is returned (see
+// DefaultMaxRateLimitRetries). Zero disables these retries; negative counts
+// as zero.
+func WithMaxRateLimitRetries(n int) Option {
+	return func(c *config) { c.maxLimited = max(n, 0) }
+}
+
 // WithRetryDelay sets the pause before the first retry (see
-// DefaultRetryDelay); tests use a tiny one. Non-positive values keep the
-// default.
+// DefaultRetryDelay) when the answer names none; tests use a tiny one.
+// Non-positive values keep the default.
 func WithRetryDelay(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {
@@ -157,6 +191,7 @@ func WithLogger(logger zerolog.Logger) Option {
 func New(apiKey, baseURL string, opts ...Option) *Client {
 	cfg := config{
 		maxRetries: DefaultMaxNetworkRetries,
+		maxLimited: DefaultMaxRateLimitRetries,
 		retryDelay: DefaultRetryDelay,
 		logger:     zerolog.Nop(),
 	}
@@ -176,6 +211,7 @@ func New(apiKey, baseURL string, opts ...Option) *Client {
 	c := &Client{
 		apiKey:     apiKey,
 		maxRetries: cfg.maxRetries,
+		maxLimited: cfg.maxLimited,
 		retryDelay: cfg.retryDelay,
 		log:        cfg.logger,
 	}
@@ -208,12 +244,13 @@ func checkBaseURL(raw string) error {
 // same key (after a timeout, a crash, an unavailable error) returns the item
 // created the first time instead of creating another, for as long as Stripe
 // keeps the key (about 24 hours; see FindInvoiceItem). Transient failures
-// are retried (see DefaultMaxNetworkRetries) until ctx ends.
+// and rate limits are retried (see DefaultMaxNetworkRetries and
+// DefaultMaxRateLimitRetries) until ctx ends.
 //
 // On failure the error says which customer and key it was about and how
 // many attempts were made, never the API key; use IsUnavailable to decide
-// whether to retry later, and errors.As with *stripe.Error for Stripe's own
-// answer.
+// whether to retry later (exitcode.Of gives exitcode.Unavailable for the
+// same errors), and errors.As with *stripe.Error for Stripe's own answer.
 func (c *Client) CreateInvoiceItem(ctx context.Context, it InvoiceItem) (string, error) {
 	op := operation{
 		desc:     fmt.Sprintf("create stripe invoice item for customer %q (idempotency key %q)", it.Customer, it.IdempotencyKey),
@@ -275,23 +312,31 @@ type operation struct {
 }
 
 // withRetries runs attempt, one Stripe request per call, until it succeeds,
-// fails for good (not retryable), retries run out or ctx ends. Between
-// attempts it logs op.retryMsg at warn and pauses (see retryDelay). On
-// failure it returns a *callError that names op, counts the attempts, and
-// is classified for IsUnavailable.
+// fails for good (not retryable), the retries of its kind run out or ctx
+// ends. Between attempts it logs op.retryMsg at warn and pauses (see
+// pauseFor). On failure it returns a *callError that names op, counts the
+// attempts, and is classified for IsUnavailable.
 func (c *Client) withRetries(ctx context.Context, op operation, attempt func(context.Context) error) error {
+	transient, limited := 0, 0 // retries made so far, of each kind
 	for n := 1; ; n++ {
 		err := attempt(ctx)
 		if err == nil {
 			return nil
 		}
-		if n > c.maxRetries || ctx.Err() != nil || !retryable(err) {
+		kind := retryKind(err)
+		used, budget := &transient, c.maxRetries
+		if kind == retryRateLimited {
+			used, budget = &limited, c.maxLimited
+		}
+		if ctx.Err() != nil || kind == noRetry || *used >= budget {
 			return c.newError(op.desc, n, err, unavailable(err))
 		}
-		delay := retryDelay(c.retryDelay, n)
+		*used++
+		delay := c.pauseFor(err, *used)
 		op.log.Warn().
 			Int("attempt", n).
 			Dur("retry_in", delay).
+			Bool("rate_limited", kind == retryRateLimited).
 			Str("error", c.scrub(describe(err))).
 			Msg(op.retryMsg)
 		if werr := sleep(ctx, delay); werr != nil {
@@ -300,7 +345,17 @@ func (c *Client) withRetries(ctx context.Context, op operation, attempt func(con
 	}
 }
 
-// retryDelay is the pause after the given failed attempt (1-based):
+// pauseFor is the pause before the given retry (1-based, counted among
+// retries of the same kind) of an attempt that failed with err: what a
+// Retry-After header asks for, else the backoff of retryDelay.
+func (c *Client) pauseFor(err error, retry int) time.Duration {
+	if d, ok := retryAfter(err, time.Now()); ok {
+		return d
+	}
+	return retryDelay(c.retryDelay, retry)
+}
+
+// retryDelay is the backoff before the given retry (1-based):
 // base, 2*base, 4*base... capped at maxRetryDelay, minus up to 25% jitter.
 func retryDelay(base time.Duration, attempt int) time.Duration {
 	d := base

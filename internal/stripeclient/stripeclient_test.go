@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"github.com/stripe/stripe-go/v85"
 
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/stripeclient"
 	"github.com/cortexlayer/cortexctl/internal/stripeclient/stripetest"
 )
@@ -42,11 +44,14 @@ func newItem(key string) stripeclient.InvoiceItem {
 	}
 }
 
+// newFakeClient returns a Fake and a client of it that retries transient
+// failures and rate limits at most retries times each, after a tiny pause.
 func newFakeClient(t *testing.T, retries int) (*stripetest.Fake, *stripeclient.Client) {
 	t.Helper()
 	fake := stripetest.NewFake(t)
 	return fake, stripeclient.New(testKey, fake.URL(),
-		stripeclient.WithMaxNetworkRetries(retries), stripeclient.WithRetryDelay(time.Millisecond))
+		stripeclient.WithMaxNetworkRetries(retries), stripeclient.WithMaxRateLimitRetries(retries),
+		stripeclient.WithRetryDelay(time.Millisecond))
 }
 
 func TestCreateInvoiceItemAgainstStripeMock(t *testing.T) {
@@ -220,19 +225,215 @@ func TestDefaultRetriesGiveUp(t *testing.T) {
 	require.Equal(t, stripeclient.DefaultMaxNetworkRetries+1, fake.Requests())
 }
 
-func TestRejectionAndRateLimitAreNotRetried(t *testing.T) {
+func TestRejectionIsNotRetried(t *testing.T) {
 	t.Parallel()
-	for _, status := range []int{http.StatusBadRequest, http.StatusTooManyRequests} {
-		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			t.Parallel()
-			fake := stripetest.NewFake(t)
-			c := stripeclient.New(testKey, fake.URL(), stripeclient.WithRetryDelay(time.Millisecond)) // retries on
-			fake.FailNext(5, status)
+	fake := stripetest.NewFake(t)
+	c := stripeclient.New(testKey, fake.URL(), stripeclient.WithRetryDelay(time.Millisecond)) // retries on
+	fake.FailNext(5, http.StatusBadRequest)
 
-			_, err := c.CreateInvoiceItem(t.Context(), newItem("rejected"))
+	_, err := c.CreateInvoiceItem(t.Context(), newItem("rejected"))
+	require.Error(t, err)
+	require.False(t, stripeclient.IsUnavailable(err))
+	require.Equal(t, 1, fake.Requests(), "HTTP 400 is not retried")
+}
+
+func TestRateLimitRetriedAfterRetryAfter(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	fake := stripetest.NewFake(t)
+	c := stripeclient.New(testKey, fake.URL(),
+		stripeclient.WithMaxNetworkRetries(0), // a 429 has its own budget
+		stripeclient.WithRetryDelay(time.Millisecond),
+		stripeclient.WithLogger(zerolog.New(&logs)))
+	fake.RateLimitNext(1, time.Second)
+
+	start := time.Now()
+	id, err := c.CreateInvoiceItem(t.Context(), newItem("limited"))
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, time.Since(start), time.Second, "Retry-After: 1 is waited out, not the 1ms backoff")
+	require.Equal(t, 2, fake.Requests())
+	items := fake.Items()
+	require.Len(t, items, 1)
+	require.Equal(t, items[0].ID, id)
+	require.Equal(t, "cortexctl-overage-limited", items[0].IdempotencyKey)
+
+	out := logs.String()
+	require.Contains(t, out, `"level":"warn"`)
+	require.Contains(t, out, `"attempt":1`)
+	require.Contains(t, out, `"retry_in":1000`)
+	require.Contains(t, out, `"rate_limited":true`)
+	require.Contains(t, out, "code rate_limit")
+}
+
+func TestRateLimitBacksOffWithoutRetryAfter(t *testing.T) {
+	t.Parallel()
+	fake := stripetest.NewFake(t)
+	c := stripeclient.New(testKey, fake.URL(),
+		stripeclient.WithMaxNetworkRetries(0), stripeclient.WithRetryDelay(time.Millisecond))
+	fake.RateLimitNext(stripeclient.DefaultMaxRateLimitRetries, 0)
+
+	_, err := c.CreateInvoiceItem(t.Context(), newItem("backoff"))
+	require.NoError(t, err)
+	require.Equal(t, stripeclient.DefaultMaxRateLimitRetries+1, fake.Requests())
+	require.Len(t, fake.Items(), 1)
+}
+
+func TestRateLimitAndOutageHaveSeparateBudgets(t *testing.T) {
+	t.Parallel()
+	fake := stripetest.NewFake(t)
+	c := stripeclient.New(testKey, fake.URL(),
+		stripeclient.WithMaxNetworkRetries(1), stripeclient.WithMaxRateLimitRetries(2),
+		stripeclient.WithRetryDelay(time.Millisecond))
+	fake.RateLimitNext(2, 0)
+	fake.FailNext(1, http.StatusServiceUnavailable) // after the rate limits: they come first
+
+	_, err := c.CreateInvoiceItem(t.Context(), newItem("budgets"))
+	require.NoError(t, err)
+	require.Equal(t, 4, fake.Requests(), "two 429s, one 503, one success")
+	require.Len(t, fake.Items(), 1)
+}
+
+func TestRateLimitBudgetRunsOut(t *testing.T) {
+	t.Parallel()
+	fake := stripetest.NewFake(t)
+	c := stripeclient.New(testKey, fake.URL(), stripeclient.WithRetryDelay(time.Millisecond)) // default budgets
+	fake.RateLimitNext(stripeclient.DefaultMaxRateLimitRetries+1, 0)
+
+	_, err := c.CreateInvoiceItem(t.Context(), newItem("exhausted"))
+	require.Error(t, err)
+	attempts := stripeclient.DefaultMaxRateLimitRetries + 1
+	require.Equal(t, attempts, fake.Requests())
+	require.Contains(t, err.Error(), fmt.Sprintf("after %d attempts", attempts))
+	require.True(t, stripeclient.IsUnavailable(err), "the charge stays pending: %v", err)
+	require.Equal(t, exitcode.Unavailable, exitcode.Of(err))
+	var se *stripe.Error
+	require.ErrorAs(t, err, &se)
+	require.Equal(t, http.StatusTooManyRequests, se.HTTPStatusCode)
+	require.Equal(t, stripe.ErrorCodeRateLimit, se.Code)
+	require.Empty(t, fake.Items())
+}
+
+func TestRateLimitWithShouldRetryFalseIsNotRetried(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		calls.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Stripe-Should-Retry", "false")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusTooManyRequests)
+		_, _ = io.WriteString(w, `{"error":{"type":"invalid_request_error","code":"rate_limit","message":"Request rate limit exceeded."}}`)
+	}))
+	t.Cleanup(srv.Close)
+	c := stripeclient.New(testKey, srv.URL, stripeclient.WithRetryDelay(time.Millisecond))
+
+	_, err := c.CreateInvoiceItem(t.Context(), newItem("should-not-retry"))
+	require.Error(t, err)
+	require.Equal(t, int64(1), calls.Load())
+	require.True(t, stripeclient.IsUnavailable(err))
+	require.Equal(t, exitcode.Unavailable, exitcode.Of(err))
+}
+
+func TestCancelDuringRetryAfterPauseReturnsAtOnce(t *testing.T) {
+	t.Parallel()
+	fake := stripetest.NewFake(t)
+	c := stripeclient.New(testKey, fake.URL(), stripeclient.WithRetryDelay(time.Millisecond))
+	fake.RateLimitNext(1, time.Hour) // the client caps it at a minute
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
+	_, err := c.CreateInvoiceItem(ctx, newItem("limited-pause"))
+	// Far below the capped pause: only the cancellation can have ended it.
+	require.Less(t, time.Since(start), 30*time.Second)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Contains(t, err.Error(), "stopped before retrying")
+	var se *stripe.Error
+	require.ErrorAs(t, err, &se, "the 429 stays reachable")
+	require.Equal(t, http.StatusTooManyRequests, se.HTTPStatusCode)
+	require.True(t, stripeclient.IsUnavailable(err))
+	require.Equal(t, exitcode.Unavailable, exitcode.Of(err))
+	require.Equal(t, 1, fake.Requests())
+	require.Empty(t, fake.Items())
+}
+
+// TestUnavailableErrorsCarryExitCode checks that every error the package
+// classifies as unavailable exits 69, and no other does.
+func TestUnavailableErrorsCarryExitCode(t *testing.T) {
+	t.Parallel()
+	failCreate := func(status int) func(*testing.T) error {
+		return func(t *testing.T) error {
+			fake, c := newFakeClient(t, 0)
+			fake.FailNext(1, status)
+			_, err := c.CreateInvoiceItem(t.Context(), newItem("exit"))
+			return err
+		}
+	}
+	tests := []struct {
+		name string
+		call func(*testing.T) error
+		want int
+	}{
+		{"503", failCreate(http.StatusServiceUnavailable), exitcode.Unavailable},
+		{"500", failCreate(http.StatusInternalServerError), exitcode.Unavailable},
+		{"409", failCreate(http.StatusConflict), exitcode.Unavailable},
+		{"429", failCreate(http.StatusTooManyRequests), exitcode.Unavailable},
+		{"lost answer", func(t *testing.T) error {
+			fake, c := newFakeClient(t, 0)
+			fake.AcceptThenFail(1)
+			_, err := c.CreateInvoiceItem(t.Context(), newItem("exit"))
+			return err
+		}, exitcode.Unavailable},
+		{"down", func(t *testing.T) error {
+			fake, c := newFakeClient(t, 0)
+			fake.Down()
+			_, err := c.CreateInvoiceItem(t.Context(), newItem("exit"))
+			return err
+		}, exitcode.Unavailable},
+		{"cancelled", func(t *testing.T) error {
+			_, c := newFakeClient(t, 0)
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			_, err := c.CreateInvoiceItem(ctx, newItem("exit"))
+			return err
+		}, exitcode.Unavailable},
+		{"find 503", func(t *testing.T) error {
+			fake, c := newFakeClient(t, 0)
+			fake.FailNext(1, http.StatusServiceUnavailable)
+			_, _, err := c.FindInvoiceItem(t.Context(), "cus_1", "charge-1")
+			return err
+		}, exitcode.Unavailable},
+		{"400", failCreate(http.StatusBadRequest), exitcode.Failed},
+		{"401", failCreate(http.StatusUnauthorized), exitcode.Failed},
+		{"402", failCreate(http.StatusPaymentRequired), exitcode.Failed},
+		{"404", failCreate(http.StatusNotFound), exitcode.Failed},
+		{"invalid item", func(t *testing.T) error {
+			_, c := newFakeClient(t, 0)
+			it := newItem("exit")
+			it.Customer = ""
+			_, err := c.CreateInvoiceItem(t.Context(), it)
+			return err
+		}, exitcode.Failed},
+		{"find invalid", func(t *testing.T) error {
+			_, c := newFakeClient(t, 0)
+			_, _, err := c.FindInvoiceItem(t.Context(), "cus_1", "")
+			return err
+		}, exitcode.Failed},
+		{"bad base URL", func(t *testing.T) error {
+			_, err := stripeclient.New(testKey, "ftp://example.com").CreateInvoiceItem(t.Context(), newItem("exit"))
+			return err
+		}, exitcode.Failed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := tt.call(t)
 			require.Error(t, err)
-			require.Equal(t, status == http.StatusTooManyRequests, stripeclient.IsUnavailable(err))
-			require.Equal(t, 1, fake.Requests(), "HTTP %d is not retried at once", status)
+			require.Equal(t, tt.want, exitcode.Of(err), "error: %v", err)
+			require.Equal(t, tt.want == exitcode.Unavailable, stripeclient.IsUnavailable(err))
+			require.Equal(t, tt.want, exitcode.Of(fmt.Errorf("push charge: %w", err)), "survives wrapping")
+			require.NotContains(t, err.Error(), testKey)
 		})
 	}
 }

@@ -14,6 +14,10 @@ import (
 	"time"
 )
 
+// rateLimitMessage is the message of a rate-limited answer, after Stripe's
+// (which comes with HTTP 429, type invalid_request_error, code rate_limit).
+const rateLimitMessage = "Request rate limit exceeded. You can learn more about rate limits here https://stripe.com/docs/rate-limits."
+
 // invoiceItemsPath is the one endpoint Fake serves.
 const invoiceItemsPath = "/v1/invoiceitems"
 
@@ -57,6 +61,11 @@ type RecordedItem struct {
 // customer; an unknown one is 400 resource_missing). Other parameters are
 // refused with 400 rather than ignored.
 //
+// SetLatency makes every request take a while, as the way to Stripe and
+// back does, without serialising them: MaxInFlight tells how many were
+// served at once. RateLimitNext answers creates the way Stripe's rate
+// limiter does.
+//
 // All methods are safe to call from any goroutine, including while requests
 // are in flight.
 type Fake struct {
@@ -72,8 +81,13 @@ type Fake struct {
 	byKey       map[string]storedResponse
 	failN       int
 	failStatus  int
+	limitN      int           // POSTs left to rate limit
+	limitAfter  time.Duration // their Retry-After; 0 for none
 	acceptFailN int
 	blockers    []*blocker // armed by BlockAfterAccept, consumed in order
+	latency     time.Duration
+	inFlight    int // requests in the handler now, waiting or served
+	maxInFlight int // the most at any one time
 }
 
 // fakeItem is a created item and the JSON its create was answered with,
@@ -151,16 +165,57 @@ func (f *Fake) ExpireIdempotencyKeys() {
 	clear(f.byKey)
 }
 
+// MaxInFlight returns the largest number of requests the Fake was handling
+// at the same moment, counting those waiting out SetLatency: above 1 only if
+// requests really overlapped.
+func (f *Fake) MaxInFlight() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.maxInFlight
+}
+
+// SetLatency makes every request that arrives from now on wait d before it
+// is served, as if Stripe were d away; 0 (or less) serves at once. The
+// requests wait side by side, not one after another, so n concurrent
+// requests take about d, not n*d. The wait ends early, and the request is
+// dropped uncounted, when the client gives up or the Fake shuts down.
+func (f *Fake) SetLatency(d time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.latency = max(d, 0)
+}
+
+// RateLimitNext makes the next n POST requests fail as Stripe's rate
+// limiter fails them, creating and storing nothing: HTTP 429 with
+// {"error":{"type":"invalid_request_error","code":"rate_limit",...}} and a
+// Stripe-Rate-Limited-Reason header. Stripe documents no Retry-After
+// header; retryAfter > 0 adds one anyway (whole seconds, rounded up), as a
+// gateway in front of Stripe might, so a test can check that it is obeyed.
+// Calls add up: the retryAfter of the last call applies to all pending rate
+// limits. GET requests (lists) are not rate limited, and a rate-limited
+// POST does not consume a FailNext failure.
+//
+// stripeclient retries a 429 after a pause, up to
+// stripeclient.DefaultMaxRateLimitRetries times (see
+// stripeclient.WithMaxRateLimitRetries).
+func (f *Fake) RateLimitNext(n int, retryAfter time.Duration) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limitN += max(n, 0)
+	f.limitAfter = retryAfter
+}
+
 // FailNext makes the next n requests (creates and lists alike) fail with
 // HTTP status and a Stripe-shaped JSON error body, creating and storing
-// nothing (as a load balancer's 503 or Stripe's rate limiter would). Calls add up: the status
-// of the last call applies to all pending failures.
+// nothing (as a load balancer's 503 would; a 429 is answered as by
+// RateLimitNext, without Retry-After). Calls add up: the status of the last
+// call applies to all pending failures.
 //
 // stripeclient retries 409 and 5xx answers itself, each retry consuming one
 // failure: New's default is 2 retries (3 attempts). To see a 503 reach the
 // caller, build the client with stripeclient.WithMaxNetworkRetries(0) or
-// fail retries+1 requests. 4xx other than 409 (and 429, unless its code is
-// lock_timeout) are not retried.
+// fail retries+1 requests. A 429 is retried on a budget of its own (see
+// RateLimitNext); other 4xx are not retried.
 func (f *Fake) FailNext(n int, status int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -211,6 +266,20 @@ func (f *Fake) shutdown() {
 
 func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
+	f.inFlight++
+	f.maxInFlight = max(f.maxInFlight, f.inFlight)
+	latency := f.latency
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.inFlight--
+		f.mu.Unlock()
+	}()
+	if latency > 0 && !f.wait(r, latency) {
+		return
+	}
+
+	f.mu.Lock()
 	f.served++
 	w.Header().Set("Request-Id", fmt.Sprintf("req_fake_%d", f.served))
 	switch r.Method {
@@ -218,6 +287,13 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		f.requests++
 	case http.MethodGet:
 		f.lists++
+	}
+	if r.Method == http.MethodPost && f.limitN > 0 {
+		f.limitN--
+		retryAfter := f.limitAfter
+		f.mu.Unlock()
+		writeRateLimited(w, retryAfter)
+		return
 	}
 	if f.failN > 0 {
 		f.failN--
@@ -311,6 +387,22 @@ func (f *Fake) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, body)
+}
+
+// wait holds the request for d (see SetLatency), without the lock. It
+// reports false when the client went away first; when the Fake shuts down
+// first, it drops the connection, as a dead server would.
+func (f *Fake) wait(r *http.Request, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-r.Context().Done():
+		return false
+	case <-f.closed:
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // serveList answers GET /v1/invoiceitems (see Fake).
@@ -473,7 +565,24 @@ type apiError struct {
 	Message string `json:"message"`
 }
 
+// writeRateLimited answers as Stripe's rate limiter does (see
+// RateLimitNext).
+func writeRateLimited(w http.ResponseWriter, retryAfter time.Duration) {
+	w.Header().Set("Stripe-Rate-Limited-Reason", "global-rate")
+	if retryAfter > 0 {
+		secs := (retryAfter + time.Second - 1) / time.Second
+		w.Header().Set("Retry-After", strconv.FormatInt(int64(secs), 10))
+	}
+	writeError(w, http.StatusTooManyRequests, apiError{
+		Type: "invalid_request_error", Code: "rate_limit", Message: rateLimitMessage,
+	})
+}
+
 func writeInjectedFailure(w http.ResponseWriter, status int) {
+	if status == http.StatusTooManyRequests {
+		writeRateLimited(w, 0)
+		return
+	}
 	e := apiError{
 		Type:    "invalid_request_error",
 		Message: fmt.Sprintf("fake Stripe: injected failure (HTTP %d %s)", status, http.StatusText(status)),
@@ -481,8 +590,6 @@ func writeInjectedFailure(w http.ResponseWriter, status int) {
 	switch {
 	case status >= http.StatusInternalServerError:
 		e.Type = "api_error"
-	case status == http.StatusTooManyRequests:
-		e.Code = "rate_limit"
 	case status == http.StatusConflict:
 		e.Type, e.Code = "idempotency_error", "idempotency_key_in_use"
 	case status == http.StatusPaymentRequired:
