@@ -244,7 +244,7 @@ func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 
 	if deps.Stripe != nil {
 		rep.Stripe.Enabled = true
-		if err := push(ctx, deps, opts.ClientID, &rep.Stripe); err != nil {
+		if err := push(ctx, deps, opts.ClientID, opts.StripeConcurrency, &rep.Stripe); err != nil {
 			return rep, err
 		}
 	}

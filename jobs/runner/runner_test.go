@@ -508,7 +508,9 @@ func TestAsOfGuards(t *testing.T) {
 		ctx := t.Context()
 		r, d := newClocked(t)
 		const name = "test-monotonic"
-		job := func(asOf time.Time) runner.Job { return runner.Job{Name: name, Params: runner.Params{AsOf: asOf}, MonotonicAsOf: true} }
+		job := func(asOf time.Time) runner.Job {
+			return runner.Job{Name: name, Params: runner.Params{AsOf: asOf}, MonotonicAsOf: true}
+		}
 
 		require.NoError(t, execute(ctx, r, job(now), succeed(1)).err)
 
