@@ -11,6 +11,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/jobs/overage"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
@@ -60,6 +61,9 @@ Needs STRIPE_API_KEY unless --no-stripe or --dry-run.
 				return err
 			}
 			opts.Job.Params = params
+			if opts.Job.StripeConcurrency < 1 { // the job reads 0 as the default; a flag given as 0 is a mistake
+				return exitcode.Errorf(exitcode.Usage, "--stripe-concurrency %d is out of range: use 1 to %d", opts.Job.StripeConcurrency, overage.MaxStripeConcurrency)
+			}
 			if err := opts.Job.Validate(); err != nil {
 				return err
 			}

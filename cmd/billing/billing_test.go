@@ -1,0 +1,177 @@
+package billing_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/cortexlayer/cortexctl/cmd/billing"
+	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
+	"github.com/cortexlayer/cortexctl/cmd/cmdutil/cmdtest"
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
+	"github.com/cortexlayer/cortexctl/jobs/grace"
+	"github.com/cortexlayer/cortexctl/jobs/overage"
+	"github.com/cortexlayer/cortexctl/jobs/runner"
+)
+
+// Flag parsing and validation of `billing overage` and `billing grace`,
+// through runF: no database is dialled.
+
+const clientID = "0b5d6d4e-7a8c-4c1e-9f7a-2d3b4c5d6e7f"
+
+var stripeEnv = map[string]string{cmdutil.EnvStripeAPIKey: "sk_test_123"}
+
+func TestOverageFlags(t *testing.T) {
+	t.Parallel()
+	defaults := overage.Options{
+		Params:            runner.Params{AsOf: cmdtest.Now, Timeout: overage.DefaultTimeout},
+		CloseWindow:       overage.DefaultCloseWindow,
+		MaxDisablePercent: overage.DefaultMaxDisablePercent,
+		StripeConcurrency: overage.DefaultStripeConcurrency,
+	}
+	with := func(change func(*overage.Options)) overage.Options {
+		o := defaults
+		change(&o)
+		return o
+	}
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		want     overage.Options
+		noStripe bool
+		stripe   *cmdutil.StripeSettings // nil: no Stripe client for this run
+	}{
+		{name: "defaults", env: stripeEnv, want: defaults,
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_123"}},
+		{name: "as-of a date is 00:00 UTC", args: []string{"--as-of", "2026-03-01"}, env: stripeEnv,
+			want:   with(func(o *overage.Options) { o.AsOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }),
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_123"}},
+		{name: "as-of RFC 3339 in another zone", args: []string{"--as-of", "2026-03-01T02:00:00+02:00"}, env: stripeEnv,
+			want:   with(func(o *overage.Options) { o.AsOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }),
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_123"}},
+		{name: "every flag", env: stripeEnv, args: []string{"--client", clientID, "--timeout", "5m", "--close-window", "24h",
+			"--max-disable-percent", "10", "--force", "--stripe-concurrency", "3", "--stripe-api-base", "http://127.0.0.1:12111"},
+			want: with(func(o *overage.Options) {
+				o.ClientID, o.Timeout, o.CloseWindow, o.MaxDisablePercent, o.Force, o.StripeConcurrency =
+					uuid.MustParse(clientID), 5*time.Minute, 24*time.Hour, 10, true, 3
+			}),
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_123", APIBase: "http://127.0.0.1:12111"}},
+		{name: "Stripe base from the environment",
+			env:    map[string]string{cmdutil.EnvStripeAPIKey: "sk_test_1", cmdutil.EnvStripeAPIBase: "http://127.0.0.1:9"},
+			want:   defaults,
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_1", APIBase: "http://127.0.0.1:9"}},
+		{name: "the flag beats the environment", args: []string{"--stripe-api-base", "http://127.0.0.1:12111"},
+			env:    map[string]string{cmdutil.EnvStripeAPIKey: "sk_test_1", cmdutil.EnvStripeAPIBase: "http://127.0.0.1:9"},
+			want:   defaults,
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_1", APIBase: "http://127.0.0.1:12111"}},
+		{name: "--no-stripe needs no key", args: []string{"--no-stripe"}, want: defaults, noStripe: true},
+		{name: "--dry-run needs no key", args: []string{"--dry-run"},
+			want: with(func(o *overage.Options) { o.DryRun = true })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, _ := cmdtest.Factory(tc.env)
+			var got *billing.OverageOptions
+			err := cmdtest.Exec(billing.NewCmdOverage(f, func(o *billing.OverageOptions) error { got = o; return nil }), tc.args...)
+			require.NoError(t, err)
+			require.NotNil(t, got, "runF was not called")
+			require.Equal(t, tc.want, got.Job)
+			require.Equal(t, tc.noStripe, got.NoStripe)
+			require.Equal(t, tc.stripe, got.Stripe)
+			require.Same(t, f, got.Factory)
+		})
+	}
+}
+
+func TestOverageRefusals(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		code int
+		want string
+	}{
+		{"bad --as-of", []string{"--as-of", "yesterday"}, stripeEnv, exitcode.Usage, `invalid --as-of "yesterday"`},
+		{"bad month", []string{"--as-of", "2026-13-01"}, stripeEnv, exitcode.Usage, `invalid --as-of "2026-13-01"`},
+		{"--timeout 0s", []string{"--timeout", "0s"}, stripeEnv, exitcode.Usage, "--timeout must be positive, got 0s"},
+		{"--timeout not a duration", []string{"--timeout", "soon"}, stripeEnv, exitcode.Usage, `invalid argument "soon" for "--timeout"`},
+		{"--client not a uuid", []string{"--client", "acme"}, stripeEnv, exitcode.Usage, `invalid --client "acme": it takes a client id (a UUID)`},
+		{"--close-window negative", []string{"--close-window", "-1h"}, stripeEnv, exitcode.Usage, "--close-window -1h0m0s is out of range"},
+		{"--close-window too long", []string{"--close-window", "700h"}, stripeEnv, exitcode.Usage, "--close-window 700h0m0s is out of range"},
+		{"--max-disable-percent over 100", []string{"--max-disable-percent", "101"}, stripeEnv, exitcode.Usage, "--max-disable-percent 101 is out of range: use 0 to 100"},
+		{"--stripe-concurrency 0", []string{"--stripe-concurrency", "0"}, stripeEnv, exitcode.Usage, "--stripe-concurrency 0 is out of range: use 1 to 64"},
+		{"--stripe-concurrency too many", []string{"--stripe-concurrency", "65"}, stripeEnv, exitcode.Usage, "--stripe-concurrency 65 is out of range"},
+		{"unknown flag", []string{"--bogus"}, stripeEnv, exitcode.Usage, "unknown flag: --bogus"},
+		{"an argument", []string{"now"}, stripeEnv, exitcode.Usage, `takes no arguments, got "now"`},
+		{"no Stripe key", nil, nil, exitcode.Config, "STRIPE_API_KEY is not set"},
+		{"no Stripe key names --no-stripe", []string{"--as-of", "2026-03-01"}, nil, exitcode.Config, "pass --no-stripe"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, _ := cmdtest.Factory(tc.env)
+			err := cmdtest.Exec(billing.NewCmdOverage(f, func(*billing.OverageOptions) error {
+				t.Error("runF called for input that must be refused")
+				return nil
+			}), tc.args...)
+			require.Error(t, err)
+			require.Equal(t, tc.code, exitcode.Of(err), "%v", err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+func TestGraceFlags(t *testing.T) {
+	t.Parallel()
+	defaults := grace.Options{Params: runner.Params{AsOf: cmdtest.Now, Timeout: grace.DefaultTimeout}, GraceDays: grace.DefaultGraceDays}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want grace.Options
+	}{
+		{"defaults", nil, defaults},
+		{"every flag", []string{"--as-of", "2026-10-15T02:00:00Z", "--dry-run", "--timeout", "1m", "--client", clientID, "--grace-days", "10"},
+			grace.Options{Params: runner.Params{AsOf: time.Date(2026, 10, 15, 2, 0, 0, 0, time.UTC), DryRun: true, Timeout: time.Minute,
+				ClientID: uuid.MustParse(clientID)}, GraceDays: 10}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, _ := cmdtest.Factory(nil)
+			var got *billing.GraceOptions
+			require.NoError(t, cmdtest.Exec(billing.NewCmdGrace(f, func(o *billing.GraceOptions) error { got = o; return nil }), tc.args...))
+			require.NotNil(t, got)
+			require.Equal(t, tc.want, got.Job)
+		})
+	}
+}
+
+func TestGraceRefusals(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad --as-of", []string{"--as-of", "yesterday"}, `invalid --as-of "yesterday"`},
+		{"--timeout 0s", []string{"--timeout", "0s"}, "--timeout must be positive, got 0s"},
+		{"--grace-days 0", []string{"--grace-days", "0"}, "--grace-days 0 is out of range: use 1 to 90"},
+		{"--grace-days 91", []string{"--grace-days", "91"}, "--grace-days 91 is out of range"},
+		{"--client not a uuid", []string{"--client", "42"}, `invalid --client "42"`},
+		{"unknown flag", []string{"--bogus"}, "unknown flag: --bogus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, _ := cmdtest.Factory(nil)
+			err := cmdtest.Exec(billing.NewCmdGrace(f, func(*billing.GraceOptions) error {
+				t.Error("runF called for input that must be refused")
+				return nil
+			}), tc.args...)
+			require.Error(t, err)
+			require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
