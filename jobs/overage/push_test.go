@@ -33,7 +33,7 @@ var pushAsOf = time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)
 // pending charges of 100 units forming one chain (units_from 0, 100, ...),
 // all written in one statement so they share created_at. It returns the
 // client ids in creation order.
-func pendingLedger(t *testing.T, d *dbtest.DB, clients, perClient int) []uuid.UUID {
+func pendingLedger(t testing.TB, d *dbtest.DB, clients, perClient int) []uuid.UUID {
 	t.Helper()
 	ctx := context.Background()
 	ids := make([]uuid.UUID, clients)
