@@ -28,6 +28,9 @@ TARGET_SPEEDUP=6 # concurrency 8 at least this many times faster than 1
 
 out=.bench
 mkdir -p "$out"
+# shellcheck source=scripts/doc-section.sh
+source scripts/doc-section.sh
+
 info() { printf 'bench-push: %s\n' "$*"; }
 die() { printf 'bench-push: %s\n' "$*" >&2; exit 1; }
 
@@ -74,14 +77,6 @@ cat "$out/push.md"
 if [[ $BENCH_DOC != - ]]; then
   begin='<!-- bench-push:begin: written by scripts/bench-push.sh; edit the script, not this section -->'
   end='<!-- bench-push:end -->'
-  if [[ -f $BENCH_DOC ]] && grep -qF -- "$begin" "$BENCH_DOC" && grep -qF -- "$end" "$BENCH_DOC"; then
-    awk -v b="$begin" -v e="$end" -v res="$out/push.md" '
-      $0 == b { print; while ((getline l < res) > 0) print l; skip = 1; next }
-      $0 == e { skip = 0 }
-      !skip' "$BENCH_DOC" >"$out/push-doc.tmp"
-  else
-    { [[ ! -f $BENCH_DOC ]] || cat "$BENCH_DOC"; printf '\n## Latest Stripe push figures\n\n%s\n' "$begin"; cat "$out/push.md"; echo "$end"; } >"$out/push-doc.tmp"
-  fi
-  mv "$out/push-doc.tmp" "$BENCH_DOC"
+  write_doc_section "$BENCH_DOC" "Latest Stripe push figures" "$begin" "$end" "$out/push.md"
   info "figures written to $BENCH_DOC"
 fi

@@ -50,6 +50,9 @@ out=.bench
 bin=bin/cortexctl
 started=$SECONDS
 
+# shellcheck source=scripts/doc-section.sh
+source scripts/doc-section.sh
+
 info() { printf 'bench: %s\n' "$*"; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
 header() { printf '\n=== %s ===\n' "$*"; }
@@ -393,15 +396,7 @@ if [[ $BENCH_DOC != - ]]; then
   begin='<!-- bench:begin: written by scripts/bench.sh; edit the script, not this section -->'
   end='<!-- bench:end -->'
   mkdir -p "$(dirname "$BENCH_DOC")"
-  if [[ -f $BENCH_DOC ]] && grep -qF -- "$begin" "$BENCH_DOC" && grep -qF -- "$end" "$BENCH_DOC"; then
-    awk -v b="$begin" -v e="$end" -v res="$out/results.md" '
-      $0 == b { print; while ((getline l < res) > 0) print l; skip = 1; next }
-      $0 == e { skip = 0 }
-      !skip' "$BENCH_DOC" >"$out/doc.tmp"
-  else
-    { [[ ! -f $BENCH_DOC ]] || cat "$BENCH_DOC"; printf '\n## Latest figures\n\n%s\n' "$begin"; cat "$out/results.md"; echo "$end"; } >"$out/doc.tmp"
-  fi
-  mv "$out/doc.tmp" "$BENCH_DOC"
+  write_doc_section "$BENCH_DOC" "Latest figures" "$begin" "$end" "$out/results.md"
   info "figures written to $BENCH_DOC"
 fi
 info "done in $((SECONDS - started)) s"

@@ -73,15 +73,11 @@ func TestOverageFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(tc.env)
-			var got *billing.OverageOptions
-			err := cmdtest.Exec(billing.NewCmdOverage(f, func(o *billing.OverageOptions) error { got = o; return nil }), tc.args...)
-			require.NoError(t, err)
-			require.NotNil(t, got, "runF was not called")
+			got := cmdtest.Parse(t, billing.NewCmdOverage, tc.env, tc.args...)
 			require.Equal(t, tc.want, got.Job)
 			require.Equal(t, tc.noStripe, got.NoStripe)
 			require.Equal(t, tc.stripe, got.Stripe)
-			require.Same(t, f, got.Factory)
+			require.NotNil(t, got.Factory)
 		})
 	}
 }
@@ -112,12 +108,7 @@ func TestOverageRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(tc.env)
-			err := cmdtest.Exec(billing.NewCmdOverage(f, func(*billing.OverageOptions) error {
-				t.Error("runF called for input that must be refused")
-				return nil
-			}), tc.args...)
-			require.Error(t, err)
+			err := cmdtest.Refuse(t, billing.NewCmdOverage, tc.env, tc.args...)
 			require.Equal(t, tc.code, exitcode.Of(err), "%v", err)
 			require.Contains(t, err.Error(), tc.want)
 		})
@@ -139,11 +130,7 @@ func TestGraceFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(nil)
-			var got *billing.GraceOptions
-			require.NoError(t, cmdtest.Exec(billing.NewCmdGrace(f, func(o *billing.GraceOptions) error { got = o; return nil }), tc.args...))
-			require.NotNil(t, got)
-			require.Equal(t, tc.want, got.Job)
+			require.Equal(t, tc.want, cmdtest.Parse(t, billing.NewCmdGrace, nil, tc.args...).Job)
 		})
 	}
 }
@@ -164,12 +151,7 @@ func TestGraceRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(nil)
-			err := cmdtest.Exec(billing.NewCmdGrace(f, func(*billing.GraceOptions) error {
-				t.Error("runF called for input that must be refused")
-				return nil
-			}), tc.args...)
-			require.Error(t, err)
+			err := cmdtest.Refuse(t, billing.NewCmdGrace, nil, tc.args...)
 			require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
 			require.Contains(t, err.Error(), tc.want)
 		})

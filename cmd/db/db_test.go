@@ -26,10 +26,7 @@ func TestSeedFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(nil)
-			var got *dbcmd.SeedOptions
-			require.NoError(t, cmdtest.Exec(dbcmd.NewCmdSeed(f, func(o *dbcmd.SeedOptions) error { got = o; return nil }), tc.args...))
-			require.NotNil(t, got)
+			got := cmdtest.Parse(t, dbcmd.NewCmdSeed, nil, tc.args...)
 			require.Equal(t, tc.asOf, got.AsOf)
 			require.Equal(t, tc.force, got.Force)
 		})
@@ -52,18 +49,15 @@ func TestDBRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(nil)
-			never := func(any) error { t.Error("runF called for input that must be refused"); return nil }
 			var err error
 			switch tc.cmd {
 			case "seed":
-				err = cmdtest.Exec(dbcmd.NewCmdSeed(f, func(o *dbcmd.SeedOptions) error { return never(o) }), tc.args...)
+				err = cmdtest.Refuse(t, dbcmd.NewCmdSeed, nil, tc.args...)
 			case "migrate":
-				err = cmdtest.Exec(dbcmd.NewCmdMigrate(f, func(o *dbcmd.MigrateOptions) error { return never(o) }), tc.args...)
+				err = cmdtest.Refuse(t, dbcmd.NewCmdMigrate, nil, tc.args...)
 			case "status":
-				err = cmdtest.Exec(dbcmd.NewCmdMigrateStatus(f, func(o *dbcmd.MigrateOptions) error { return never(o) }), tc.args...)
+				err = cmdtest.Refuse(t, dbcmd.NewCmdMigrateStatus, nil, tc.args...)
 			}
-			require.Error(t, err)
 			require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
 			require.Contains(t, err.Error(), tc.want)
 		})
@@ -72,10 +66,6 @@ func TestDBRefusals(t *testing.T) {
 
 func TestMigrateReachesRunF(t *testing.T) {
 	t.Parallel()
-	f, _, _ := cmdtest.Factory(nil)
-	called := 0
-	run := func(o *dbcmd.MigrateOptions) error { require.Same(t, f, o.Factory); called++; return nil }
-	require.NoError(t, cmdtest.Exec(dbcmd.NewCmdMigrate(f, run)))
-	require.NoError(t, cmdtest.Exec(dbcmd.NewCmdMigrateStatus(f, run)))
-	require.Equal(t, 2, called)
+	require.NotNil(t, cmdtest.Parse(t, dbcmd.NewCmdMigrate, nil).Factory)
+	require.NotNil(t, cmdtest.Parse(t, dbcmd.NewCmdMigrateStatus, nil).Factory)
 }

@@ -26,10 +26,7 @@ func TestHistoryFlags(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(nil)
-			var got *jobs.HistoryOptions
-			require.NoError(t, cmdtest.Exec(jobs.NewCmdHistory(f, func(o *jobs.HistoryOptions) error { got = o; return nil }), tc.args...))
-			require.NotNil(t, got)
+			got := cmdtest.Parse(t, jobs.NewCmdHistory, nil, tc.args...)
 			require.Equal(t, tc.job, got.Job)
 			require.Equal(t, tc.limit, got.Limit)
 		})
@@ -51,12 +48,7 @@ func TestHistoryRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			f, _, _ := cmdtest.Factory(nil)
-			err := cmdtest.Exec(jobs.NewCmdHistory(f, func(*jobs.HistoryOptions) error {
-				t.Error("runF called for input that must be refused")
-				return nil
-			}), tc.args...)
-			require.Error(t, err)
+			err := cmdtest.Refuse(t, jobs.NewCmdHistory, nil, tc.args...)
 			require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
 			require.Contains(t, err.Error(), tc.want)
 		})

@@ -6,9 +6,11 @@ package cmdtest
 import (
 	"bytes"
 	"context"
+	"testing"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/stretchr/testify/require"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 )
@@ -40,4 +42,31 @@ func Exec(cmd *cobra.Command, args ...string) error {
 	cmd.SetOut(&sink)
 	cmd.SetErr(&sink)
 	return cmd.ExecuteContext(context.Background())
+}
+
+// NewCmd is the shape of every command constructor.
+type NewCmd[O any] func(*cmdutil.Factory, func(*O) error) *cobra.Command
+
+// Parse runs the command built by newCmd with args and env, and returns the
+// options its runF received; the test fails if the command refused them.
+func Parse[O any](t testing.TB, newCmd NewCmd[O], env map[string]string, args ...string) *O {
+	t.Helper()
+	f, _, _ := Factory(env)
+	var got *O
+	require.NoError(t, Exec(newCmd(f, func(o *O) error { got = o; return nil }), args...))
+	require.NotNil(t, got, "runF was not called")
+	return got
+}
+
+// Refuse runs the command built by newCmd with args and env, and returns
+// the error it refused them with; the test fails if runF was called.
+func Refuse[O any](t testing.TB, newCmd NewCmd[O], env map[string]string, args ...string) error {
+	t.Helper()
+	f, _, _ := Factory(env)
+	err := Exec(newCmd(f, func(*O) error {
+		t.Errorf("runF called for input that must be refused: %q", args)
+		return nil
+	}), args...)
+	require.Error(t, err, "args %q", args)
+	return err
 }
