@@ -7,7 +7,9 @@ MAKEFLAGS += --no-print-directory
 GO      ?= go
 BIN     := bin/cortexctl
 MAIN    := ./cmd/cortexctl
-# Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestOverage -v'
+# Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestOverage -v'.
+# scripts/test.sh also reads CORTEXCTL_TEST_DATABASE_URL, STRIPE_MOCK_URL and
+# CORTEXCTL_TEST_SKIP (e.g. CORTEXCTL_TEST_SKIP=stripe-mock) from the environment.
 TESTFLAGS ?=
 
 # Version info baked into the binary; override on the command line
@@ -20,7 +22,6 @@ LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DAT
 # Where `go install` (and so scripts/tools.sh) puts the pinned tools.
 TOOLS_BIN     = $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
 GOLANGCI_LINT = $(TOOLS_BIN)/golangci-lint
-STRIPE_MOCK_URL ?= http://127.0.0.1:12111
 
 .PHONY: help
 help: ## Show this list of targets
@@ -34,10 +35,8 @@ build: ## Build bin/cortexctl with version, commit and date baked in
 	@echo "built $(BIN) ($(VERSION), $(COMMIT))"
 
 .PHONY: test
-test: ## Run all tests with -race (needs PostgreSQL on 127.0.0.1:5432 and stripe-mock; .ci/run starts both)
-	@curl -fsS -o /dev/null --max-time 2 -H 'Authorization: Bearer sk_test_123' '$(STRIPE_MOCK_URL)/v1/customers' 2>/dev/null \
-	  || echo "warning: stripe-mock does not answer at $(STRIPE_MOCK_URL); start it with: $(TOOLS_BIN)/stripe-mock -http-addr 127.0.0.1:12111 -https-addr 127.0.0.1:12112 &" >&2
-	$(GO) test -race -count=1 $(TESTFLAGS) ./...
+test: ## Run all tests with -race; starts stripe-mock if none answers, needs PostgreSQL (scripts/test.sh)
+	@bash scripts/test.sh $(TESTFLAGS)
 
 .PHONY: lint
 lint: tools ## Static checks: go vet, gofmt, go mod tidy, golangci-lint
@@ -58,11 +57,16 @@ demo: ## Build, start a local PostgreSQL if none answers, seed demo data and run
 	bash scripts/demo.sh
 
 .PHONY: bench
-bench: ## Run the benchmarks (scripts/bench.sh)
+bench: ## Run the benchmarks: overage job (scripts/bench.sh), then Stripe push (scripts/bench-push.sh, ~20 min)
 	bash scripts/bench.sh
+	bash scripts/bench-push.sh
+
+.PHONY: bench-push
+bench-push: ## Only the Stripe push benchmark: concurrency 1 vs 8 (scripts/bench-push.sh)
+	bash scripts/bench-push.sh
 
 .PHONY: tools
-tools: ## Install the pinned stripe-mock and golangci-lint into $(go env GOPATH)/bin
+tools: ## Install the pinned stripe-mock, gotestsum and golangci-lint into $(go env GOPATH)/bin
 	@bash scripts/tools.sh
 
 .PHONY: clean

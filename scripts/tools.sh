@@ -3,19 +3,30 @@
 # $(go env GOPATH)/bin (or GOBIN), reusing a copy that is already there at the
 # pinned version. The versions are pinned here and nowhere else.
 #
-#   scripts/tools.sh          install what is missing or at another version
-#   scripts/tools.sh --check  only report; exit 1 if something is missing
+#   scripts/tools.sh                  install what is missing or at another version
+#   scripts/tools.sh --check          only report; exit 1 if something is missing
+#   scripts/tools.sh [--check] NAME... only these tools, e.g. `stripe-mock gotestsum`
+#                                     (scripts/test.sh needs no golangci-lint)
 set -euo pipefail
 
 STRIPE_MOCK_VERSION=v0.203.0
 GOLANGCI_LINT_VERSION=v2.15.0
+GOTESTSUM_VERSION=v1.13.0
+
+usage() { echo "usage: $0 [--check] [stripe-mock|golangci-lint|gotestsum ...]" >&2; exit 2; }
 
 check_only=false
-case "${1:-}" in
-  "") ;;
-  --check) check_only=true ;;
-  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
-esac
+if [[ ${1:-} == --check ]]; then
+  check_only=true
+  shift
+fi
+wanted=("$@")
+for name in "${wanted[@]}"; do
+  case $name in
+    stripe-mock | golangci-lint | gotestsum) ;;
+    *) usage ;;
+  esac
+done
 
 gobin=$(go env GOBIN)
 if [[ -z $gobin ]]; then
@@ -25,9 +36,12 @@ fi
 
 missing=0
 
-# ensure NAME MODULE PACKAGE VERSION
+# ensure NAME MODULE PACKAGE VERSION; does nothing for a tool not asked for.
 ensure() {
   local name=$1 module=$2 pkg=$3 version=$4 bin="$gobin/$1" have=""
+  if ((${#wanted[@]} > 0)) && [[ " ${wanted[*]} " != *" $name "* ]]; then
+    return
+  fi
   if [[ -x $bin ]]; then
     # The module version is recorded in the binary by `go install`.
     have=$(go version -m "$bin" 2>/dev/null | awk -v m="$module" '$1 == "mod" && $2 == m { print $3 }')
@@ -51,5 +65,7 @@ ensure stripe-mock github.com/stripe/stripe-mock \
   github.com/stripe/stripe-mock "$STRIPE_MOCK_VERSION"
 ensure golangci-lint github.com/golangci/golangci-lint/v2 \
   github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION"
+ensure gotestsum gotest.tools/gotestsum \
+  gotest.tools/gotestsum "$GOTESTSUM_VERSION"
 
 exit "$missing"

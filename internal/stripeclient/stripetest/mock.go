@@ -17,18 +17,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cortexlayer/cortexctl/internal/testenv"
 )
 
 const (
 	// EnvMockURL names the environment variable that points tests at a
 	// running stripe-mock, e.g. http://127.0.0.1:12111.
 	EnvMockURL = "STRIPE_MOCK_URL"
-	// EnvCI names the environment variable that, when non-empty, turns a
-	// missing stripe-mock from a skipped test into a failed one.
-	EnvCI = "CI"
 	// DefaultMockURL is where MockURL looks when EnvMockURL is unset: the
-	// port of `stripe-mock -http-port 12111`.
+	// port of `stripe-mock -http-port 12111`, where `make test` starts it.
 	DefaultMockURL = "http://127.0.0.1:12111"
+	// Service is stripe-mock's name in testenv.EnvSkip
+	// (CORTEXCTL_TEST_SKIP=stripe-mock).
+	Service = "stripe-mock"
 )
 
 // mockDialTimeout bounds the check that stripe-mock is listening.
@@ -36,8 +38,9 @@ const mockDialTimeout = 500 * time.Millisecond
 
 // MockURL returns the URL of a running stripe-mock: $STRIPE_MOCK_URL if
 // set, else DefaultMockURL. It checks that something accepts TCP
-// connections there. If not, the test fails when $CI is non-empty (CI must
-// run stripe-mock) and is skipped otherwise.
+// connections there. If not, the test fails with how to start stripe-mock
+// (`make test` does), or is skipped if CORTEXCTL_TEST_SKIP lists
+// stripe-mock (see testenv.Need). A malformed $STRIPE_MOCK_URL always fails.
 func MockURL(t testing.TB) string {
 	t.Helper()
 	raw := os.Getenv(EnvMockURL)
@@ -60,14 +63,12 @@ func MockURL(t testing.TB) string {
 	dialer := net.Dialer{Timeout: mockDialTimeout}
 	conn, err := dialer.DialContext(t.Context(), "tcp", addr)
 	if err != nil {
-		msg := fmt.Sprintf("stripe-mock is not answering at %s (%v); start it with "+
-			"`stripe-mock -http-port 12111` (install: go install github.com/stripe/stripe-mock@latest), "+
-			"or set %s to where it runs", raw, err, EnvMockURL)
-		if os.Getenv(EnvCI) != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg + "; skipping because " + EnvCI + " is unset")
+		err = fmt.Errorf("nothing accepts connections at %s=%s: %w (set %s to where it runs, "+
+			"or start `stripe-mock -http-port 12111 -https-port 12112` yourself; `make tools` installs the pinned one)",
+			EnvMockURL, raw, err, EnvMockURL)
+	} else {
+		_ = conn.Close()
 	}
-	_ = conn.Close()
+	testenv.Need(t, Service, err)
 	return strings.TrimSuffix(raw, "/")
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cortexlayer/cortexctl/internal/stripeclient/stripetest"
+	"github.com/cortexlayer/cortexctl/internal/testenv"
 )
 
 // post sends a form-encoded create the way stripe-go does and decodes the
@@ -326,6 +327,109 @@ func TestFakeIsSafeForConcurrentUse(t *testing.T) {
 	require.Equal(t, 40+5+5, f.Requests()+int(failedLists.Load()))
 }
 
+func TestFakeLatencyOverlapsRequests(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	f.SetLatency(100 * time.Millisecond)
+
+	const workers = 8
+	start := make(chan struct{})
+	errs := make(chan error, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			<-start
+			status, _, _, err := tryPost(t.Context(), f.URL(), "/v1/invoiceitems", fmt.Sprintf("k%d", i), itemForm("cus_1"))
+			if err == nil && status != http.StatusOK {
+				err = fmt.Errorf("status %d", status)
+			}
+			errs <- err
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	require.Greater(t, f.MaxInFlight(), 1, "requests waited side by side")
+	require.LessOrEqual(t, f.MaxInFlight(), workers)
+	require.Len(t, f.Items(), workers)
+	require.Equal(t, workers, f.Requests())
+}
+
+func TestFakeLatencyEndsWithClientOrFake(t *testing.T) {
+	t.Parallel()
+	t.Run("client gives up", func(t *testing.T) {
+		t.Parallel()
+		f := stripetest.NewFake(t)
+		f.SetLatency(time.Hour)
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+
+		_, _, _, err := tryPost(ctx, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		f.SetLatency(0)
+		status, _, _ := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+		require.Equal(t, http.StatusOK, status)
+		require.Equal(t, 1, f.Requests(), "the abandoned request was never served")
+	})
+	t.Run("fake shuts down", func(t *testing.T) {
+		t.Parallel()
+		f := stripetest.NewFake(t)
+		f.SetLatency(time.Hour)
+		errc := make(chan error, 1)
+		go func() {
+			_, _, _, err := tryPost(t.Context(), f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+			errc <- err
+		}()
+		require.Eventually(t, func() bool { return f.MaxInFlight() == 1 }, 5*time.Second, time.Millisecond)
+
+		f.Down() // must not wait out the latency
+		select {
+		case err := <-errc:
+			require.Error(t, err, "the waiting request is dropped")
+		case <-time.After(5 * time.Second):
+			t.Fatal("request still waiting after Down")
+		}
+		require.Empty(t, f.Items())
+	})
+}
+
+func TestFakeRateLimitNext(t *testing.T) {
+	t.Parallel()
+	f := stripetest.NewFake(t)
+	f.RateLimitNext(2, 1500*time.Millisecond)
+	f.FailNext(1, http.StatusServiceUnavailable)
+
+	status, err := tryList(t.Context(), f.URL(), "cus_1")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusServiceUnavailable, status, "a list is not rate limited; it takes the FailNext")
+
+	for range 2 {
+		status, hdr, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+		require.Equal(t, http.StatusTooManyRequests, status)
+		require.Equal(t, "2", hdr.Get("Retry-After"), "whole seconds, rounded up")
+		require.NotEmpty(t, hdr.Get("Stripe-Rate-Limited-Reason"))
+		require.NotEmpty(t, hdr.Get("Request-Id"))
+		e := stripeError(t, body)
+		require.Equal(t, "invalid_request_error", e["type"])
+		require.Equal(t, "rate_limit", e["code"])
+	}
+	require.Empty(t, f.Items(), "a rate-limited request creates nothing")
+
+	f.RateLimitNext(1, 0)
+	status, hdr, _ := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusTooManyRequests, status)
+	require.Empty(t, hdr.Get("Retry-After"))
+
+	status, _, body := post(t, f.URL(), "/v1/invoiceitems", "k", itemForm("cus_1"))
+	require.Equal(t, http.StatusOK, status, "the key was not burnt")
+	require.Equal(t, "ii_fake_1", body["id"])
+	require.Equal(t, 4, f.Requests())
+	require.Equal(t, 1, f.Lists())
+}
+
 // tryList lists a customer's invoice items from any goroutine and returns
 // the status; the answer must be a Stripe list or a Stripe error.
 func tryList(ctx context.Context, base, customer string) (int, error) {
@@ -402,28 +506,29 @@ func TestMockURL(t *testing.T) {
 		require.NoError(t, err)
 		t.Cleanup(func() { _ = l.Close() })
 		t.Setenv(stripetest.EnvMockURL, "http://"+l.Addr().String()+"/")
-		t.Setenv(stripetest.EnvCI, "true")
+		t.Setenv(testenv.EnvSkip, stripetest.Service) // allows a skip, does not force one
 
 		url, rec := runMockURL(t)
 		require.Empty(t, rec.failed)
 		require.Empty(t, rec.skipped)
 		require.Equal(t, "http://"+l.Addr().String(), url)
 	})
-	t.Run("missing locally skips", func(t *testing.T) {
+	t.Run("missing fails", func(t *testing.T) {
 		t.Setenv(stripetest.EnvMockURL, "http://"+closedAddr(t))
-		t.Setenv(stripetest.EnvCI, "")
-
-		_, rec := runMockURL(t)
-		require.Empty(t, rec.failed)
-		require.Contains(t, rec.skipped, "stripe-mock -http-port 12111")
-	})
-	t.Run("missing in CI fails", func(t *testing.T) {
-		t.Setenv(stripetest.EnvMockURL, "http://"+closedAddr(t))
-		t.Setenv(stripetest.EnvCI, "true")
+		t.Setenv(testenv.EnvSkip, "")
 
 		_, rec := runMockURL(t)
 		require.Empty(t, rec.skipped)
 		require.Contains(t, rec.failed, "stripe-mock -http-port 12111")
+		require.Contains(t, rec.failed, stripetest.EnvMockURL)
+	})
+	t.Run("missing and opted out skips", func(t *testing.T) {
+		t.Setenv(stripetest.EnvMockURL, "http://"+closedAddr(t))
+		t.Setenv(testenv.EnvSkip, stripetest.Service)
+
+		_, rec := runMockURL(t)
+		require.Empty(t, rec.failed)
+		require.Contains(t, rec.skipped, testenv.EnvSkip)
 	})
 	t.Run("malformed fails", func(t *testing.T) {
 		t.Setenv(stripetest.EnvMockURL, "127.0.0.1:12111")

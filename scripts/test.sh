@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# `make test`: runs every test with -race against the real services.
+#
+#   scripts/test.sh [go test flags...]   e.g. scripts/test.sh -run TestOverage -v
+#
+# 1. Installs the pinned stripe-mock and gotestsum if missing (scripts/tools.sh).
+# 2. PostgreSQL (CORTEXCTL_TEST_DATABASE_URL) is the machine's service: if it
+#    does not answer, says how to start it and exits 1 (`.ci/run` starts it).
+# 3. stripe-mock (STRIPE_MOCK_URL, default http://127.0.0.1:STRIPE_MOCK_PORT):
+#    if nothing answers there, starts the pinned one on 127.0.0.1:
+#    STRIPE_MOCK_PORT (http, 12111) and STRIPE_MOCK_HTTPS_PORT (https, 12112),
+#    waits until it answers, and stops it on exit, also on failure or Ctrl-C.
+#    One that already answers is used and left alone. A STRIPE_MOCK_URL
+#    elsewhere is never started: a warning, then its tests fail.
+# 4. Runs the tests with gotestsum. Its summary lists each skipped and failed
+#    test with its output ("=== Skipped", "=== Failed") and ends with
+#    "DONE N tests[, M skipped][, F failures] in Ts"; then this script prints
+#    how many tests were skipped.
+#
+# A service named in CORTEXCTL_TEST_SKIP (comma-separated, e.g. stripe-mock) is
+# not started, and the tests that need it skip if it does not answer; without
+# that, they fail (internal/testenv). The exit status is the tests' status.
+# Each service has its own service_<name> function; add the next one the same way.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CORTEXCTL_TEST_DATABASE_URL=${CORTEXCTL_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+STRIPE_MOCK_PORT=${STRIPE_MOCK_PORT:-12111}
+STRIPE_MOCK_HTTPS_PORT=${STRIPE_MOCK_HTTPS_PORT:-12112}
+export STRIPE_MOCK_URL=${STRIPE_MOCK_URL:-http://127.0.0.1:$STRIPE_MOCK_PORT}
+export CORTEXCTL_TEST_SKIP=${CORTEXCTL_TEST_SKIP:-}
+
+say() { printf 'test: %s\n' "$*"; }
+fail() { printf 'test: %s\n' "$*" >&2; exit 1; }
+started=$SECONDS
+
+gobin=$(go env GOBIN)
+[[ -n $gobin ]] || { gopath=$(go env GOPATH); gobin="${gopath%%:*}/bin"; }
+export PATH="$gobin:$PATH"
+
+# opted_out SERVICE: CORTEXCTL_TEST_SKIP lists SERVICE (as testenv.Skipped).
+opted_out() {
+  local name names
+  IFS=, read -ra names <<<"$CORTEXCTL_TEST_SKIP"
+  for name in "${names[@]}"; do
+    name=${name// /}
+    [[ ${name,,} == "${1,,}" ]] && return 0
+  done
+  return 1
+}
+
+# Services this run started, stopped in reverse order on exit: "name pid log".
+started_services=()
+events="" # go test -json events of the run, for counting skips
+cleanup() {
+  local rc=$? i name pid log
+  [[ -z $events ]] || rm -f "$events"
+  for ((i = ${#started_services[@]} - 1; i >= 0; i--)); do
+    read -r name pid log <<<"${started_services[i]}"
+    if kill -0 "$pid" 2>/dev/null; then
+      say "stopping the $name this run started (pid $pid)"
+      kill "$pid" 2>/dev/null || true
+      wait "$pid" 2>/dev/null || true
+    fi
+    if ((rc == 0)); then rm -f "$log"; else say "$name's log is kept at $log" >&2; fi
+  done
+  if ((rc == 0)); then
+    say "passed in $((SECONDS - started))s"
+  else
+    say "FAILED (exit $rc) after $((SECONDS - started))s" >&2
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# start_service NAME CHECK TIMEOUT COMMAND...: runs COMMAND in the background,
+# records it for cleanup, and waits until CHECK succeeds.
+start_service() {
+  local name=$1 check=$2 timeout=$3 log pid deadline
+  shift 3
+  log=$(mktemp "/tmp/cortexctl-test-$name.XXXXXX.log")
+  # Background jobs of a non-interactive shell ignore SIGINT, so Ctrl-C
+  # reaches the tests; cleanup stops the service.
+  "$@" </dev/null >"$log" 2>&1 &
+  pid=$!
+  started_services+=("$name $pid $log")
+  say "started $name (pid $pid, log $log)"
+  deadline=$((SECONDS + timeout))
+  until "$check"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      cat "$log" >&2
+      fail "$name exited before answering (its log is above; is a port taken?)"
+    elif ((SECONDS >= deadline)); then
+      cat "$log" >&2
+      fail "$name did not answer within ${timeout}s"
+    fi
+    sleep 0.2
+  done
+  say "$name answers"
+}
+
+# One function per service: check it, start it when the tests may need it.
+
+postgres_answers() {
+  psql -w "$CORTEXCTL_TEST_DATABASE_URL" -XtAqc 'SELECT 1' </dev/null >/dev/null 2>&1
+}
+
+service_postgres() {
+  local shown
+  # The URL without its password, as printed.
+  shown=$(sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$CORTEXCTL_TEST_DATABASE_URL")
+  command -v psql >/dev/null || fail "psql not found: install the PostgreSQL client (apt-get install postgresql-client)"
+  if postgres_answers; then
+    say "PostgreSQL answers at $shown"
+    return
+  fi
+  fail "PostgreSQL does not answer at $shown (CORTEXCTL_TEST_DATABASE_URL).
+  Start the machine's server, e.g.
+    pg_ctlcluster --skip-systemctl-redirect \$(ls /etc/postgresql) main start
+  (bash .ci/run does this), or point CORTEXCTL_TEST_DATABASE_URL at a server
+  whose role can create databases. 'make demo' runs its own cluster, not this one."
+}
+
+stripe_mock_answers() {
+  curl -fsS -o /dev/null --max-time 2 -H 'Authorization: Bearer sk_test_123' \
+    "$STRIPE_MOCK_URL/v1/customers" 2>/dev/null
+}
+
+service_stripe_mock() {
+  local own=http://127.0.0.1:$STRIPE_MOCK_PORT
+  if stripe_mock_answers; then
+    say "stripe-mock answers at $STRIPE_MOCK_URL; using it"
+  elif opted_out stripe-mock; then
+    say "stripe-mock does not answer at $STRIPE_MOCK_URL and CORTEXCTL_TEST_SKIP lists it: not starting it; its tests will skip"
+  elif [[ ${STRIPE_MOCK_URL%/} != "$own" ]]; then
+    say "WARNING: nothing answers at STRIPE_MOCK_URL=$STRIPE_MOCK_URL and only $own is started here; the tests that need stripe-mock will fail (unset STRIPE_MOCK_URL, or set CORTEXCTL_TEST_SKIP=stripe-mock)" >&2
+  else
+    start_service stripe-mock stripe_mock_answers 30 \
+      stripe-mock -http-addr "127.0.0.1:$STRIPE_MOCK_PORT" -https-addr "127.0.0.1:$STRIPE_MOCK_HTTPS_PORT"
+  fi
+}
+
+# run_tests GO_TEST_FLAGS...: returns the tests' status.
+run_tests() {
+  local rc=0 skipped
+  [[ -z $CORTEXCTL_TEST_SKIP ]] || say "CORTEXCTL_TEST_SKIP=$CORTEXCTL_TEST_SKIP: the tests needing these skip when they do not answer"
+  say "go test -race -count=1${*:+ $*} ./..."
+  events=$(mktemp /tmp/cortexctl-test-events.XXXXXX.json)
+  # gotestsum ends with its summary: "=== Skipped" (each skipped test and
+  # why), "=== Failed", then "DONE N tests[, M skipped][, F failures] in Ts".
+  gotestsum --format pkgname-and-test-fails --format-hide-empty-pkg --jsonfile "$events" \
+    -- -race -count=1 "$@" ./... || rc=$?
+  # go test -json: a skipped test is an "Action":"skip" event with a "Test".
+  skipped=$(grep -F '"Action":"skip"' "$events" | grep -cF '"Test":' || true)
+  if ((skipped == 0)); then
+    say "0 tests skipped"
+  else
+    say "$skipped tests skipped${CORTEXCTL_TEST_SKIP:+ (CORTEXCTL_TEST_SKIP=$CORTEXCTL_TEST_SKIP)}; why: see '=== Skipped' above"
+  fi
+  return "$rc"
+}
+
+bash scripts/tools.sh stripe-mock gotestsum
+service_postgres
+service_stripe_mock
+run_tests "$@"
