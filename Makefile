@@ -27,7 +27,7 @@ GOLANGCI_LINT = $(TOOLS_BIN)/golangci-lint
 help: ## Show this list of targets
 	@echo 'Usage: make <target>'
 	@echo
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-8s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build bin/cortexctl with version, commit and date baked in
