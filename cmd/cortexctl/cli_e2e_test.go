@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cortexlayer/cortexctl/db/dbtest"
+	"github.com/cortexlayer/cortexctl/db/fixture"
 )
 
 // End-to-end tests of the binary's surface: help, version, how bad input
@@ -24,15 +25,8 @@ const (
 )
 
 // emptyFixture is a database with no schema at all.
-func emptyFixture(t testing.TB) *fixture {
-	return &fixture{t: t, db: dbtest.NewEmpty(t)}
-}
-
-func tableExists(f *fixture, name string) bool {
-	f.t.Helper()
-	var ok bool
-	f.scalar(&ok, `SELECT to_regclass($1) IS NOT NULL`, name)
-	return ok
+func emptyFixture(t testing.TB) *fixture.Fixture {
+	return fixture.On(t, dbtest.NewEmpty(t))
 }
 
 // globalSection is the "Global Flags:" part of a subcommand's help.
@@ -218,39 +212,39 @@ func TestCLIUnmigratedDatabase(t *testing.T) {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
 			f := emptyFixture(t)
-			r := newCLI(t, f.db.URL).run(args...)
+			r := newCLI(t, f.DB.URL).run(args...)
 			requireOneLineError(t, r, 78, "run `cortexctl db migrate`")
-			require.False(t, tableExists(f, "job_runs"))
-			require.False(t, tableExists(f, "goose_db_version"))
+			require.False(t, f.TableExists("job_runs"))
+			require.False(t, f.TableExists("goose_db_version"))
 		})
 	}
 }
 
 func TestCLIOverageNeedsStripeKey(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	c := newCLI(t, f.db.URL) // no STRIPE_API_KEY
+	f := fixture.New(t)
+	c := newCLI(t, f.DB.URL) // no STRIPE_API_KEY
 
 	r := c.run("billing", "overage", "--as-of", "2026-10-15T00:00:00Z")
 	requireOneLineError(t, r, 78, "STRIPE_API_KEY is not set")
 	require.Contains(t, r.stderr, "--no-stripe")
-	require.Equal(t, 0, jobRunCount(f), "a run refused for its configuration never starts")
+	require.Equal(t, 0, f.JobRunCount(), "a run refused for its configuration never starts")
 
 	// A dry run calls no Stripe and needs no key.
-	f.usage(f.client("starter"), 1300, "2026-10-10T00:00:00Z")
-	before := f.dump()
+	f.Usage(f.Client("starter"), 1300, at("2026-10-10T00:00:00Z"))
+	before := f.Dump()
 	dry := decode[overageJSON](t, c.runOK("billing", "overage", "--dry-run", "--as-of", "2026-10-15T00:00:00Z", "--output", "json"))
 	require.True(t, dry.Run.DryRun)
 	require.Equal(t, "succeeded", dry.Run.Status)
 	require.False(t, dry.Report.Stripe.Enabled)
 	require.EqualValues(t, 100, dry.Report.Totals.NewUnits)
-	require.Equal(t, before, f.dump())
+	require.Equal(t, before, f.Dump())
 }
 
 func TestCLIMigrate(t *testing.T) {
 	t.Parallel()
 	f := emptyFixture(t)
-	c := newCLI(t, f.db.URL)
+	c := newCLI(t, f.DB.URL)
 
 	type migrateOut struct {
 		Applied []struct {
@@ -271,7 +265,7 @@ func TestCLIMigrate(t *testing.T) {
 	require.Len(t, st, 1)
 	require.EqualValues(t, 1, st[0].Version)
 	require.False(t, st[0].Applied)
-	require.False(t, tableExists(f, "goose_db_version"))
+	require.False(t, f.TableExists("goose_db_version"))
 
 	first := decode[migrateOut](t, c.runOK("db", "migrate", "--output", "json"))
 	require.Len(t, first.Applied, 1)
@@ -279,7 +273,7 @@ func TestCLIMigrate(t *testing.T) {
 	require.Equal(t, "00001_init.sql", first.Applied[0].Name)
 	require.EqualValues(t, 1, first.SchemaVersion)
 	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "job_runs", "overage_charges", "client_status_events"} {
-		require.Truef(t, tableExists(f, table), "table %s", table)
+		require.Truef(t, f.TableExists(table), "table %s", table)
 	}
 
 	r := c.runOK("db", "migrate", "--output", "json")
@@ -308,7 +302,7 @@ func TestCLIMigrate(t *testing.T) {
 func TestCLIMigrateConcurrently(t *testing.T) {
 	t.Parallel()
 	f := emptyFixture(t)
-	c := newCLI(t, f.db.URL)
+	c := newCLI(t, f.DB.URL)
 
 	type migrateOut struct {
 		Applied       []struct{ Version int64 } `json:"applied"`
@@ -326,14 +320,14 @@ func TestCLIMigrateConcurrently(t *testing.T) {
 	require.EqualValues(t, 1, m2.SchemaVersion)
 
 	var n int
-	f.scalar(&n, `SELECT count(*) FROM goose_db_version WHERE version_id = 1 AND is_applied`)
+	f.Scalar(&n, `SELECT count(*) FROM goose_db_version WHERE version_id = 1 AND is_applied`)
 	require.Equal(t, 1, n)
 	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "job_runs", "overage_charges", "client_status_events"} {
-		require.Truef(t, tableExists(f, table), "table %s", table)
+		require.Truef(t, f.TableExists(table), "table %s", table)
 	}
-	f.scalar(&n, `SELECT count(*) FROM plans`)
+	f.Scalar(&n, `SELECT count(*) FROM plans`)
 	require.Equal(t, 3, n, "the plans were inserted once")
-	f.scalar(&n, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'clients'::regclass AND NOT tgisinternal`)
+	f.Scalar(&n, `SELECT count(*) FROM pg_trigger WHERE tgrelid = 'clients'::regclass AND NOT tgisinternal`)
 	require.Equal(t, 2, n)
 	// And it works: a job runs on it.
 	runGrace(t, c, "--as-of", rfc(graceAsOf))
@@ -342,17 +336,16 @@ func TestCLIMigrateConcurrently(t *testing.T) {
 // demoAsOf is late in a month, so the previous month is closed.
 const demoAsOf = "2026-06-20T12:00:00Z"
 
-func demoID(f *fixture, name string) uuid.UUID {
-	f.t.Helper()
+func demoID(f *fixture.Fixture, name string) uuid.UUID {
 	var id uuid.UUID
-	f.scalar(&id, `SELECT id FROM clients WHERE email = $1`, name+"@demo.cortexlayer.test")
+	f.Scalar(&id, `SELECT id FROM clients WHERE email = $1`, name+"@demo.cortexlayer.test")
 	return id
 }
 
 func TestCLISeedDemoAndItsPromises(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	c := newCLI(t, f.db.URL)
+	f := fixture.New(t)
+	c := newCLI(t, f.DB.URL)
 
 	type demoClient struct {
 		Email    string `json:"email"`
@@ -368,24 +361,24 @@ func TestCLISeedDemoAndItsPromises(t *testing.T) {
 		require.NotEmpty(t, d.Scenario)
 	}
 	var n int
-	f.scalar(&n, `SELECT count(*) FROM clients`)
+	f.Scalar(&n, `SELECT count(*) FROM clients`)
 	require.Equal(t, 11, n)
 
 	// A client of someone else's, then: seeding again needs --force.
-	other := f.client("growth")
-	before := f.dump()
+	other := f.Client("growth")
+	before := f.Dump()
 	r := c.run("db", "seed", "--demo", "--as-of", demoAsOf)
 	requireOneLineError(t, r, 1, "pass --force")
-	require.Equal(t, before, f.dump())
+	require.Equal(t, before, f.Dump())
 
 	// --force replaces the demo clients and keeps the other.
 	seeded = decode[[]demoClient](t, c.runOK("db", "seed", "--demo", "--force", "--as-of", demoAsOf, "--output", "json"))
 	require.Len(t, seeded, 11)
-	f.scalar(&n, `SELECT count(*) FROM clients WHERE email LIKE '%@demo.cortexlayer.test'`)
+	f.Scalar(&n, `SELECT count(*) FROM clients WHERE email LIKE '%@demo.cortexlayer.test'`)
 	require.Equal(t, 11, n)
-	f.scalar(&n, `SELECT count(*) FROM clients`)
+	f.Scalar(&n, `SELECT count(*) FROM clients`)
 	require.Equal(t, 12, n)
-	status, _ := f.status(other)
+	status, _ := f.Status(other)
 	require.Equal(t, "active", status)
 
 	// The overage job keeps the demo's promises.
@@ -425,14 +418,14 @@ func TestCLISeedDemoAndItsPromises(t *testing.T) {
 	for name, w := range map[string]struct{ units, cents int64 }{
 		"between": {150, 150}, "over": {2000, 2000}, "growing": {1000, 1000}, "cancelled": {200, 200}, "under": {0, 0},
 	} {
-		units, cents := f.charged(demoID(f, name), "2026-06-01")
+		units, cents := f.Charged(demoID(f, name), "2026-06-01")
 		require.Equalf(t, w.units, units, "%s units", name)
 		require.Equalf(t, w.cents, cents, "%s cents", name)
 	}
 	for name, w := range map[string][2]string{
 		"over": {"disabled", "hard_cap"}, "recovered": {"active", ""}, "cancelled": {"cancelled", ""}, "between": {"active", ""},
 	} {
-		status, reason := f.status(demoID(f, name))
+		status, reason := f.Status(demoID(f, name))
 		require.Equalf(t, w, [2]string{status, reason}, "%s", name)
 	}
 
@@ -452,15 +445,15 @@ func TestCLISeedDemoAndItsPromises(t *testing.T) {
 	for name, w := range map[string][2]string{
 		"grace-expired": {"disabled", "grace_expired"}, "grace-paid": {"active", ""}, "grace-fresh": {"grace_period", ""},
 	} {
-		status, reason := f.status(demoID(f, name))
+		status, reason := f.Status(demoID(f, name))
 		require.Equalf(t, w, [2]string{status, reason}, "%s", name)
 	}
 }
 
 func TestCLIJobsHistory(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	c := newCLI(t, f.db.URL)
+	f := fixture.New(t)
+	c := newCLI(t, f.DB.URL)
 
 	type run struct {
 		ID         uuid.UUID  `json:"run_id"`
@@ -481,7 +474,7 @@ func TestCLIJobsHistory(t *testing.T) {
 	dry := runGrace(t, c, "--as-of", rfc(graceAsOf), "--dry-run")
 	wet := runGrace(t, c, "--as-of", rfc(graceAsOf))
 	// One active client far over its hard cap: the blast-radius guard refuses (exit 1).
-	f.usage(f.client("starter"), 2000, "2026-10-10T00:00:00Z")
+	f.Usage(f.Client("starter"), 2000, at("2026-10-10T00:00:00Z"))
 	r := c.run("billing", "overage", "--no-stripe", "--as-of", rfc(graceAsOf), "--output", "json")
 	require.Equalf(t, 1, r.code, "stderr:\n%s", r.stderr)
 	guarded := decode[overageJSON](t, r)
@@ -530,9 +523,9 @@ func TestCLIJobsHistory(t *testing.T) {
 // --output; CORTEXCTL_OUTPUT and --output choose otherwise, the flag first.
 func TestCLIDefaultOutputIsJSONWhenNotATerminal(t *testing.T) {
 	t.Parallel()
-	f := newFixture(t)
-	id := graceClient(f, "starter", graceAsOf.Add(-8*24*time.Hour))
-	c := newCLI(t, f.db.URL)
+	f := fixture.New(t)
+	id := f.GraceClient("starter", graceAsOf.Add(-8*24*time.Hour))
+	c := newCLI(t, f.DB.URL)
 
 	v := decode[map[string]string](t, c.runOK("version"))
 	require.Equal(t, testVersion, v["version"])
@@ -548,7 +541,7 @@ func TestCLIDefaultOutputIsJSONWhenNotATerminal(t *testing.T) {
 	require.Len(t, st, 1)
 
 	// The environment picks table; the flag beats the environment.
-	tc := newCLI(t, f.db.URL, "CORTEXCTL_OUTPUT=table")
+	tc := newCLI(t, f.DB.URL, "CORTEXCTL_OUTPUT=table")
 	require.Equal(t, "cortexctl "+testVersion+" (commit abc1234, built 2026-11-27T00:00:00Z)\n", tc.runOK("version").stdout)
 	require.Contains(t, tc.runOK("jobs", "history").stdout, "STARTED")
 	v = decode[map[string]string](t, tc.runOK("version", "--output", "json"))

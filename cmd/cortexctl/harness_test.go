@@ -2,7 +2,6 @@ package main_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,7 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
-	"github.com/cortexlayer/cortexctl/db/dbtest"
+	"github.com/cortexlayer/cortexctl/db/fixture"
 )
 
 // binary is cortexctl built once for the package's tests, run as cron would.
@@ -57,8 +56,22 @@ type cli struct {
 }
 
 func newCLI(t testing.TB, databaseURL string, env ...string) *cli {
-	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DATABASE_URL=" + databaseURL, "CORTEXCTL_LOG_FORMAT=json"}
+	base := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "DATABASE_URL=" + databaseURL, "CORTEXCTL_LOG_FORMAT=json",
+		"GORACE=" + goraceOptions()}
 	return &cli{t: t, env: append(base, env...)}
+}
+
+// goraceOptions are the race detector's options for the binary: the
+// caller's GORACE, and unless it says otherwise a 10ms wait at exit for
+// late race reports instead of the default 1s, which every one of the
+// hundred-odd runs would otherwise spend doing nothing. A race still fails
+// the run (exit 66) and prints its report on stderr.
+func goraceOptions() string {
+	opts := os.Getenv("GORACE")
+	if !strings.Contains(opts, "atexit_sleep_ms") {
+		opts = strings.TrimSpace(opts + " atexit_sleep_ms=10")
+	}
+	return opts
 }
 
 // start launches the binary without waiting for it.
@@ -170,98 +183,8 @@ func requireOneLineError(t testing.TB, r result, code int, want string) {
 	require.NotContains(t, r.stderr, "panic")
 }
 
-// fixture is a migrated database of one test with small factories.
-type fixture struct {
-	t  testing.TB
-	db *dbtest.DB
-}
-
-func newFixture(t testing.TB) *fixture {
-	return &fixture{t: t, db: dbtest.New(t)}
-}
-
-func (f *fixture) exec(sql string, args ...any) {
-	f.t.Helper()
-	_, err := f.db.Pool.Exec(context.Background(), sql, args...)
-	require.NoError(f.t, err)
-}
-
-func (f *fixture) scalar(dst any, sql string, args ...any) {
-	f.t.Helper()
-	require.NoError(f.t, f.db.Pool.QueryRow(context.Background(), sql, args...).Scan(dst))
-}
-
-// client creates an active client on plan with a Stripe customer id.
-func (f *fixture) client(plan string) uuid.UUID {
-	f.t.Helper()
-	id := uuid.New()
-	f.exec(`INSERT INTO clients (id, email, company_name, plan_code, stripe_customer_id, created_at)
-		VALUES ($1, $2, 'Test Co', $3, $4, '2020-01-01')`, id, id.String()+"@example.test", plan, "cus_"+id.String()[:8])
-	return id
-}
-
-// usage records n queries for a client at an instant, as one row.
-func (f *fixture) usage(id uuid.UUID, n int64, at string) {
-	f.t.Helper()
-	f.exec(`INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at) VALUES ($1, 'query', $2, $3)`, id, n, at)
-}
-
-// charged sums a client's charges of a period: units and cents.
-func (f *fixture) charged(id uuid.UUID, period string) (units, cents int64) {
-	f.t.Helper()
-	f.scalar(&units, `SELECT coalesce(sum(units), 0) FROM overage_charges WHERE client_id = $1 AND period_start = $2`, id, period)
-	f.scalar(&cents, `SELECT coalesce(sum(amount_cents), 0) FROM overage_charges WHERE client_id = $1 AND period_start = $2`, id, period)
-	return units, cents
-}
-
-func (f *fixture) status(id uuid.UUID) (status, reason string) {
-	f.t.Helper()
-	f.scalar(&status, `SELECT billing_status FROM clients WHERE id = $1`, id)
-	f.scalar(&reason, `SELECT coalesce(disabled_reason, '') FROM clients WHERE id = $1`, id)
-	return status, reason
-}
-
-// dump is every table but job_runs as JSON, to compare before and after.
-func (f *fixture) dump() string {
-	f.t.Helper()
-	var out strings.Builder
-	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "overage_charges", "client_status_events", "goose_db_version"} {
-		var rows string
-		f.scalar(&rows, fmt.Sprintf(`SELECT coalesce(json_agg(t ORDER BY t::text), '[]')::text FROM %s t`, table))
-		fmt.Fprintf(&out, "%s: %s\n", table, rows)
-	}
-	return out.String()
-}
-
-// holdRowLock locks a client's row in an open transaction until release is
-// called, so a run that reaches that client waits there.
-func (f *fixture) holdRowLock(id uuid.UUID) (release func()) {
-	f.t.Helper()
-	ctx := context.Background()
-	tx, err := f.db.Pool.Begin(ctx)
-	require.NoError(f.t, err)
-	_, err = tx.Exec(ctx, `SELECT 1 FROM clients WHERE id = $1 FOR UPDATE`, id)
-	require.NoError(f.t, err)
-	released := false
-	release = func() {
-		if !released {
-			released = true
-			require.NoError(f.t, tx.Rollback(ctx))
-		}
-	}
-	f.t.Cleanup(release)
-	return release
-}
-
-// waitForLockWait waits until a session of the database waits on a lock.
-func (f *fixture) waitForLockWait() {
-	f.t.Helper()
-	require.Eventually(f.t, func() bool {
-		var n int
-		f.scalar(&n, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`)
-		return n > 0
-	}, 30*time.Second, 20*time.Millisecond, "no run started waiting on the held row lock")
-}
+// at is an instant written in a test.
+func at(s string) time.Time { return fixture.Time(s) }
 
 func signal(t testing.TB, cmd *exec.Cmd, sig syscall.Signal) {
 	t.Helper()
