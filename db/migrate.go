@@ -160,8 +160,12 @@ func CheckSchema(ctx context.Context, q Querier) error {
 		return err
 	}
 	if want := LatestVersion(); have < want {
+		name := "database"
+		if n, ok := q.(interface{ Name() string }); ok {
+			name += " " + n.Name()
+		}
 		return exitcode.Errorf(exitcode.Config,
-			"database schema is at version %d, this cortexctl needs %d: run `cortexctl db migrate`", have, want)
+			"%s: schema is at version %d, this cortexctl needs %d: run `cortexctl db migrate` against it", name, have, want)
 	}
 	return nil
 }

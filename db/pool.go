@@ -36,6 +36,9 @@ func NewPool(p *pgxpool.Pool) *Pool { return &Pool{pgx: p} }
 // Pgx is the underlying pool, for libraries that want it (migrations).
 func (p *Pool) Pgx() *pgxpool.Pool { return p.pgx }
 
+// Name is the database as user@host:port/dbname, never with its password.
+func (p *Pool) Name() string { return Describe(p.pgx.Config().ConnConfig) }
+
 // Config is the pool's configuration.
 func (p *Pool) Config() *pgxpool.Config { return p.pgx.Config() }
 

@@ -35,6 +35,9 @@ type Deps struct {
 	DB    db.DB
 	RunID uuid.UUID
 	Log   zerolog.Logger
+	// Lock, when set, is asked inside each client's transaction before it
+	// commits: a run that lost its job lock commits nothing more.
+	Lock runner.LockChecker
 }
 
 // Options are the job's inputs, bound from flags.
@@ -43,11 +46,10 @@ type Options struct {
 	GraceDays int
 }
 
-// Validate rejects options the job cannot run with.
+// Validate rejects options the job cannot run with. A zero AsOf passes: the
+// runner sets it from the database's clock before Run.
 func (o Options) Validate() error {
 	switch {
-	case o.AsOf.IsZero():
-		return exitcode.Errorf(exitcode.Usage, "as-of is not set")
 	case o.GraceDays < 1 || o.GraceDays > 90:
 		return exitcode.Errorf(exitcode.Usage, "--grace-days %d is out of range: use 1 to 90", o.GraceDays)
 	}
@@ -104,6 +106,9 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
 	}
+	if opts.AsOf.IsZero() {
+		return Report{}, exitcode.Errorf(exitcode.Usage, "as-of is not set")
+	}
 	rep := Report{AsOf: opts.AsOf.UTC(), DryRun: opts.DryRun, GraceDays: opts.GraceDays, Clients: []ClientLine{}}
 	var filter *uuid.UUID
 	if opts.ClientID != uuid.Nil {
@@ -153,7 +158,7 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 		rep.Clients = append(rep.Clients, l)
 	}
 	if rep.Totals.ClientsFailed > 0 {
-		return rep, exitcode.Errorf(exitcode.Partial, "%d of %d clients failed (the rest committed); first error: %v",
+		return rep, exitcode.Errorf(exitcode.Partial, "%d of %d clients in grace failed (the rest committed); first error: %v",
 			rep.Totals.ClientsFailed, rep.Totals.InGrace, firstErr)
 	}
 	return rep, nil
@@ -228,6 +233,11 @@ func apply(ctx context.Context, deps Deps, opts Options, planned ClientLine) (Cl
 	}
 	if err != nil {
 		return l, fmt.Errorf("%s client: %w", l.Action, err)
+	}
+	if deps.Lock != nil {
+		if err := deps.Lock.CheckLock(ctx, tx); err != nil {
+			return l, err
+		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return l, fmt.Errorf("commit: %w", err)

@@ -81,6 +81,9 @@ func apply(ctx context.Context, deps Deps, snap *snapshot, planned clientPlan, o
 	if err != nil {
 		return p.lines, fmt.Errorf("%s client: %w", p.cap, err)
 	}
+	if err := deps.checkLock(ctx, tx); err != nil {
+		return p.lines, err
+	}
 	if err := tx.Commit(ctx); err != nil {
 		return p.lines, fmt.Errorf("commit: %w", err)
 	}

@@ -52,6 +52,18 @@ type Deps struct {
 	Stripe Biller // nil: charges are recorded and left pending (--no-stripe)
 	RunID  uuid.UUID
 	Log    zerolog.Logger
+	// Lock, when set, is asked inside each client's transaction before it
+	// commits and before each Stripe push: a run that lost its job lock
+	// commits and pushes nothing more.
+	Lock runner.LockChecker
+}
+
+// checkLock asks deps.Lock, if any, through q.
+func (d Deps) checkLock(ctx context.Context, q db.Querier) error {
+	if d.Lock == nil {
+		return nil
+	}
+	return d.Lock.CheckLock(ctx, q)
 }
 
 // Options are the job's inputs, bound from flags.
@@ -65,11 +77,10 @@ type Options struct {
 	StripeConcurrency int
 }
 
-// Validate rejects options the job cannot run with.
+// Validate rejects options the job cannot run with. A zero AsOf passes: the
+// runner sets it from the database's clock before Run.
 func (o Options) Validate() error {
 	switch {
-	case o.AsOf.IsZero():
-		return exitcode.Errorf(exitcode.Usage, "as-of is not set")
 	case o.CloseWindow < 0 || o.CloseWindow > 27*24*time.Hour:
 		return exitcode.Errorf(exitcode.Usage, "--close-window %s is out of range: use a duration from 0s to 648h (27 days), e.g. 72h", o.CloseWindow)
 	case o.MaxDisablePercent < 0 || o.MaxDisablePercent > 100:
@@ -159,6 +170,15 @@ type Totals struct {
 // what was done; for a dry run or a refused guard, what would have been.
 func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	rep, err := run(ctx, deps, opts)
+	if err != nil && !opts.DryRun && rep.AsOf.Equal(opts.AsOf) {
+		// Stopped early (a signal, --timeout, a lost lock): say what is
+		// pending now, not what was before the run.
+		recountCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if n, cErr := countPending(recountCtx, deps.DB, opts.ClientID); cErr == nil {
+			rep.Stripe.Pending = n
+		}
+		cancel()
+	}
 	rep.sort()
 	return rep, err
 }
@@ -166,6 +186,9 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
+	}
+	if opts.AsOf.IsZero() {
+		return Report{}, exitcode.Errorf(exitcode.Usage, "as-of is not set")
 	}
 	open, closed := billing.PeriodsToSettle(opts.AsOf, opts.CloseWindow)
 	rep := Report{AsOf: opts.AsOf.UTC(), DryRun: opts.DryRun, Clients: []ClientLine{},
@@ -258,25 +281,35 @@ func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 func outcome(rep Report, unitErr error) error {
 	switch {
 	case rep.Totals.ClientsFailed > 0:
-		return exitcode.Errorf(exitcode.Partial, "%d of %d clients failed (the rest committed); first error: %v",
-			rep.Totals.ClientsFailed, rep.Totals.ClientsEvaluated, unitErr)
-	case rep.Stripe.Failed > 0 && rep.Stripe.Posted == 0 && allUnavailable(rep.Stripe.Errors):
-		return exitcode.Errorf(exitcode.Unavailable, "Stripe unavailable: %d charges left pending, the next run pushes them; %s",
-			rep.Stripe.Pending, rep.Stripe.Errors[0].Error)
+		return exitcode.Errorf(exitcode.Partial, "%d of %s failed (the rest committed); first error: %v",
+			rep.Totals.ClientsFailed, plural(rep.Totals.ClientsEvaluated, "client"), unitErr)
+	case firstUnavailable(rep.Stripe.Errors) != nil:
+		return exitcode.Errorf(exitcode.Unavailable, "Stripe unavailable: %s posted, %s left pending for the next run; %s",
+			plural(rep.Stripe.Posted, "charge"), plural(rep.Stripe.Pending, "charge"), firstUnavailable(rep.Stripe.Errors).Error)
 	case rep.Stripe.Failed > 0:
-		return exitcode.Errorf(exitcode.Partial, "%d charges were not accepted by Stripe and stay pending; first error: %s",
-			rep.Stripe.Failed, rep.Stripe.Errors[0].Error)
+		return exitcode.Errorf(exitcode.Partial, "Stripe rejected %s, which stay pending; first: %s",
+			plural(rep.Stripe.Failed, "charge"), rep.Stripe.Errors[0].Error)
 	}
 	return nil
 }
 
-func allUnavailable(errs []PushFailure) bool {
-	for _, e := range errs {
-		if !e.Unavailable {
-			return false
+// firstUnavailable is the first push that failed because Stripe could not
+// be reached or failed on its side, nil if none did.
+func firstUnavailable(errs []PushFailure) *PushFailure {
+	for i := range errs {
+		if errs[i].Unavailable {
+			return &errs[i]
 		}
 	}
-	return len(errs) > 0
+	return nil
+}
+
+// plural is "1 charge", "2 charges".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // sort orders the lines by client e-mail, then period.

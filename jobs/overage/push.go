@@ -161,6 +161,15 @@ func (p *pusher) pushClient(ctx context.Context, queue []indexed) {
 // client's later charges must wait for the next run.
 func (p *pusher) pushCharge(ctx context.Context, ch indexed) bool {
 	log := p.deps.Log.With().Str("client_id", ch.ClientID.String()).Str("charge_id", ch.ID.String()).Logger()
+	if err := p.deps.checkLock(ctx, p.deps.DB); err != nil {
+		p.mu.Lock()
+		if p.fatal == nil {
+			p.fatal = err
+		}
+		p.stop = true
+		p.mu.Unlock()
+		return false
+	}
 	p.count(func(r *StripeReport) { r.Attempted++ })
 	id, err := pushOne(ctx, p.deps, ch.pendingRow)
 	if err == nil {

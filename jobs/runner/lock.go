@@ -6,9 +6,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cortexlayer/cortexctl/db"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
+
+	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
 
 // heldLock is a job's advisory lock and the connection that holds it. The
@@ -16,6 +18,8 @@ import (
 type heldLock struct {
 	conn *pgx.Conn
 	key  int64
+	pid  uint32 // the backend of conn, which holds the lock
+	job  string
 	mu   sync.Mutex // serializes the watchdog and release on conn
 }
 
@@ -40,7 +44,31 @@ func acquire(ctx context.Context, pool *db.Pool, job string) (*heldLock, error) 
 		_ = conn.Close(ctx)
 		return nil, nil
 	}
-	return &heldLock{conn: conn, key: key}, nil
+	return &heldLock{conn: conn, key: key, pid: conn.PgConn().PID(), job: job}, nil
+}
+
+// heldSQL asks pg_locks whether backend $1 holds the advisory lock whose
+// bigint key is split into $2 (high 32 bits) and $3 (low 32 bits).
+const heldSQL = `
+	SELECT EXISTS (
+	    SELECT 1 FROM pg_locks
+	    WHERE locktype = 'advisory' AND granted AND pid = $1 AND objsubid = 1
+	      AND classid::bigint = $2 AND objid::bigint = $3
+	      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`
+
+// check asks the server, through q (any connection but the lock's own),
+// whether the lock connection's backend still holds the lock.
+func (l *heldLock) check(ctx context.Context, q db.Querier) error {
+	u := uint64(l.key) //nolint:gosec // the key's bits, split as pg_locks shows them
+	var held bool
+	if err := q.QueryRow(ctx, heldSQL, int64(l.pid), int64(u>>32), int64(u&0xffffffff)).Scan(&held); err != nil {
+		return fmt.Errorf("check the %s lock is still held: %w", l.job, err)
+	}
+	if !held {
+		return exitcode.Errorf(exitcode.Unavailable,
+			"lost the %s lock (its connection, backend %d, is gone): stopped before committing anything more, so that no other run overlaps", l.job, l.pid)
+	}
+	return nil
 }
 
 // watch checks the lock connection every interval until ctx ends or the

@@ -59,10 +59,20 @@ type Params struct {
 type Job struct {
 	Name string // e.g. "billing-overage"; also names the lock
 	Params
+	// DefaultAsOf: a zero AsOf means the database's clock (now()) once the
+	// lock is held, never the host's: hosts' clocks differ, and a run that
+	// waited to connect must not evaluate an instant before a run that
+	// finished meanwhile. With MonotonicAsOf it is never earlier than an
+	// earlier real run's as-of, so a run without --as-of is never refused.
+	DefaultAsOf bool
 	// MonotonicAsOf refuses a real run whose as-of is earlier than that of an
 	// earlier real run of the same job: evaluating the past for real would
 	// undo what later runs decided.
 	MonotonicAsOf bool
+	// Preflight checks the job's external settings (URLs, key shapes)
+	// before the lock is taken. An error (an exitcode.Config one, say) ends
+	// the run before it changes anything but its own job_runs row.
+	Preflight func(context.Context) error
 }
 
 // Result is what Execute did: whether the run was recorded in job_runs,
@@ -81,8 +91,25 @@ type Result[R any] struct {
 // Run is what a job function learns of its run.
 type Run struct {
 	ID     uuid.UUID
-	Job    Job
+	Job    Job // with the as-of the run evaluates
 	Logger zerolog.Logger
+	lock   *heldLock
+}
+
+// LockChecker is what a job asks before each unit commits: runner.Run is one.
+type LockChecker interface {
+	CheckLock(ctx context.Context, q db.Querier) error
+}
+
+// CheckLock returns an exitcode.Unavailable error unless this run still
+// holds its job's lock, asked through q: a unit's transaction, right before
+// it commits, so that no unit commits (and nothing is pushed) once another
+// run may have taken the lock. A dry run holds no lock: nil.
+func (r Run) CheckLock(ctx context.Context, q db.Querier) error {
+	if r.lock == nil {
+		return nil
+	}
+	return r.lock.check(ctx, q)
 }
 
 // Record is one row of job_runs.
@@ -141,11 +168,16 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		ID: uuid.New(), Job: job.Name, Status: StatusRunning, DryRun: job.DryRun,
 		Host: host, PID: os.Getpid(), Version: r.Version, StartedAt: r.now(),
 	}
-	if !job.AsOf.IsZero() {
-		asOf := job.AsOf.UTC()
-		rec.AsOf = &asOf
-	}
+	rec.setAsOf(job.AsOf)
 	log := r.Log.With().Str("job", job.Name).Str("run_id", rec.ID.String()).Bool("dry_run", job.DryRun).Logger()
+
+	if job.Preflight != nil {
+		if err := job.Preflight(ctx); err != nil {
+			err = refused(ctx, r, log, &rec, err)
+			res.Started, res.Record = true, rec
+			return res, stopped(ctx, err)
+		}
+	}
 
 	var lock *heldLock
 	if !job.DryRun {
@@ -164,6 +196,11 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 			return res, stopped(ctx, err)
 		}
 	}
+	dbNow, defaulted, err := r.resolveAsOf(ctx, &job, log)
+	if err != nil {
+		return res, stopped(ctx, err)
+	}
+	rec.setAsOf(job.AsOf)
 	if err := insertRun(ctx, r.Pool, &rec); err != nil {
 		return res, stopped(ctx, err)
 	}
@@ -186,15 +223,23 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		defer stopWatch()
 	}
 
-	err := r.checkAsOf(ctx, job, rec.ID)
+	err = r.checkAsOf(ctx, job, rec.ID, dbNow, defaulted)
 	if err == nil {
 		res.Ran = true
-		res.Report, err = fn(runCtx, Run{ID: rec.ID, Job: job, Logger: log})
+		res.Report, err = fn(runCtx, Run{ID: rec.ID, Job: job, Logger: log, lock: lock})
 	}
 	if err != nil && runCtx.Err() != nil {
 		if cause := context.Cause(runCtx); !errors.Is(err, cause) {
 			err = fmt.Errorf("%w (%w)", cause, err)
 		}
+	}
+	if lock != nil && res.Ran {
+		// Whatever the job did, a run that lost its lock must not look done.
+		checkCtx, stop := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		if lockErr := lock.check(checkCtx, r.Pool); lockErr != nil && exitcode.Of(err) != exitcode.Unavailable {
+			err = errors.Join(lockErr, err)
+		}
+		stop()
 	}
 	code := exitcode.Of(err)
 	rec.Status = StatusFor(code)
@@ -221,7 +266,7 @@ func Execute[R any](ctx context.Context, r *Runner, job Job, fn func(context.Con
 		level = zerolog.ErrorLevel
 	}
 	log.WithLevel(level).Err(err).Str("status", rec.Status).Int("exit_code", code).
-		Dur("duration", rec.FinishedAt.Sub(rec.StartedAt)).Msg("run finished")
+		Int64("duration_ms", rec.FinishedAt.Sub(rec.StartedAt).Milliseconds()).Msg("run finished")
 	res.Record = rec
 	return res, err
 }
@@ -240,38 +285,107 @@ func (r *Runner) lockCheckEvery() time.Duration {
 	return r.LockCheckEvery
 }
 
-// checkAsOf refuses real runs that evaluate the future, or the past before
-// an earlier real run's as-of when the job asks for it.
-func (r *Runner) checkAsOf(ctx context.Context, job Job, self uuid.UUID) error {
-	if job.DryRun || job.AsOf.IsZero() {
+// clockSkewWarning is how far the host's clock may be from the database's
+// before a run says so.
+const clockSkewWarning = 30 * time.Second
+
+// resolveAsOf reads the database's clock, warns when the host's differs from
+// it, and sets a defaulted as-of: the database's now, truncated to the
+// microsecond PostgreSQL keeps, and for a monotonic job never earlier than
+// an earlier real run's.
+func (r *Runner) resolveAsOf(ctx context.Context, job *Job, log zerolog.Logger) (dbNow time.Time, defaulted bool, err error) {
+	if err := r.Pool.QueryRow(ctx, `SELECT now()`).Scan(&dbNow); err != nil {
+		return time.Time{}, false, fmt.Errorf("read the database clock: %w", err)
+	}
+	dbNow = dbNow.UTC()
+	if skew := r.now().Sub(dbNow); skew > clockSkewWarning || skew < -clockSkewWarning {
+		log.Warn().Time("host_now", r.now()).Time("database_now", dbNow).Int64("skew_ms", skew.Milliseconds()).
+			Msg("the host clock differs from the database's by more than 30s; runs use the database's clock")
+	}
+	if !job.DefaultAsOf || !job.AsOf.IsZero() {
+		return dbNow, false, nil
+	}
+	job.AsOf = dbNow.Truncate(time.Microsecond)
+	if job.MonotonicAsOf && !job.DryRun {
+		latest, err := r.latestAsOf(ctx, job.Name, uuid.Nil)
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if latest != nil && latest.After(job.AsOf) {
+			log.Info().Time("database_now", job.AsOf).Time("as_of", *latest).
+				Msg("an earlier real run evaluated a later instant: this run evaluates that one, not the past")
+			job.AsOf = latest.UTC()
+		}
+	}
+	return dbNow, true, nil
+}
+
+// checkAsOf refuses real runs that evaluate the future (by the database's
+// clock), or the past before an earlier real run's as-of when the job asks
+// for it. A defaulted as-of is never refused.
+func (r *Runner) checkAsOf(ctx context.Context, job Job, self uuid.UUID, dbNow time.Time, defaulted bool) error {
+	if job.DryRun || job.AsOf.IsZero() || defaulted {
 		return nil
 	}
 	skew := r.FutureSkew
 	if skew <= 0 {
 		skew = 5 * time.Minute
 	}
-	if now := r.now(); job.AsOf.After(now.Add(skew)) {
+	if job.AsOf.After(dbNow.Add(skew)) {
 		return exitcode.Errorf(exitcode.Usage,
-			"--as-of %s is in the future (now is %s): only a --dry-run may look ahead",
-			job.AsOf.UTC().Format(time.RFC3339), now.Format(time.RFC3339))
+			"--as-of %s is in the future (the database's clock says %s): only a --dry-run may look ahead",
+			job.AsOf.UTC().Format(time.RFC3339Nano), dbNow.Format(time.RFC3339Nano))
 	}
 	if !job.MonotonicAsOf {
 		return nil
 	}
+	latest, err := r.latestAsOf(ctx, job.Name, self)
+	if err != nil {
+		return err
+	}
+	if latest != nil && job.AsOf.Before(*latest) {
+		return exitcode.Errorf(exitcode.Usage,
+			"--as-of %s is earlier than the as-of of an earlier real run (%s): running the past for real would undo later decisions; use --dry-run to look at it, or leave --as-of out",
+			job.AsOf.UTC().Format(time.RFC3339Nano), latest.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// latestAsOf is the newest as-of of the job's earlier real runs that may
+// have changed something, nil if none.
+func (r *Runner) latestAsOf(ctx context.Context, job string, self uuid.UUID) (*time.Time, error) {
 	var latest *time.Time
 	err := r.Pool.QueryRow(ctx, `
 		SELECT max(as_of) FROM job_runs
 		WHERE job = $1 AND NOT dry_run AND status <> 'skipped' AND id <> $2
-		  AND coalesce(exit_code, -1) <> 2 -- refused as bad input: it wrote nothing`, job.Name, self).Scan(&latest)
+		  AND coalesce(exit_code, -1) NOT IN (2, 78) -- refused as bad input or configuration: it wrote nothing`, job, self).Scan(&latest)
 	if err != nil {
-		return fmt.Errorf("read earlier runs: %w", err)
+		return nil, fmt.Errorf("read earlier runs: %w", err)
 	}
-	if latest != nil && job.AsOf.Before(*latest) {
-		return exitcode.Errorf(exitcode.Usage,
-			"--as-of %s is earlier than the as-of of an earlier real run (%s): running the past for real would undo later decisions; use --dry-run to look at it",
-			job.AsOf.UTC().Format(time.RFC3339), latest.UTC().Format(time.RFC3339))
+	return latest, nil
+}
+
+// refused records a run that its preflight refused.
+func refused(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record, cause error) error {
+	log.Error().Err(cause).Msg("run refused before it started")
+	code := exitcode.Of(cause)
+	msg := cause.Error()
+	rec.Status, rec.ExitCode, rec.Error = StatusFor(code), &code, &msg
+	if err := insertRun(ctx, r.Pool, rec); err != nil {
+		return errors.Join(cause, err)
 	}
-	return nil
+	if err := finishRun(ctx, r.Pool, rec, r.now()); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+func (rec *Record) setAsOf(t time.Time) {
+	rec.AsOf = nil
+	if !t.IsZero() {
+		asOf := t.UTC()
+		rec.AsOf = &asOf
+	}
 }
 
 // skipped records a run that found the lock taken, naming the holder.

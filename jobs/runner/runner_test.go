@@ -469,8 +469,8 @@ func TestAsOfGuards(t *testing.T) {
 	t.Run("future refused", func(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
-		r, d := newClocked(t)
-		o := execute(ctx, r, runner.Job{Name: "test-future", Params: runner.Params{AsOf: now.Add(10 * time.Minute)}}, mustNotRun(t))
+		r, d := newClocked(t) // the host clock is months off: the database's decides
+		o := execute(ctx, r, runner.Job{Name: "test-future", Params: runner.Params{AsOf: time.Now().Add(10 * time.Minute)}}, mustNotRun(t))
 		requireCode(t, exitcode.Usage, o.err)
 		require.Contains(t, o.err.Error(), "future")
 		require.Contains(t, o.err.Error(), "--dry-run")
@@ -487,9 +487,9 @@ func TestAsOfGuards(t *testing.T) {
 		t.Parallel()
 		ctx := t.Context()
 		r, _ := newClocked(t)
-		require.NoError(t, execute(ctx, r, runner.Job{Name: "test-skew", Params: runner.Params{AsOf: now.Add(4 * time.Minute)}}, succeed(1)).err)
+		require.NoError(t, execute(ctx, r, runner.Job{Name: "test-skew", Params: runner.Params{AsOf: time.Now().Add(4 * time.Minute)}}, succeed(1)).err)
 		r.FutureSkew = time.Minute
-		o := execute(ctx, r, runner.Job{Name: "test-skew2", Params: runner.Params{AsOf: now.Add(2 * time.Minute)}}, mustNotRun(t))
+		o := execute(ctx, r, runner.Job{Name: "test-skew2", Params: runner.Params{AsOf: time.Now().Add(2 * time.Minute)}}, mustNotRun(t))
 		requireCode(t, exitcode.Usage, o.err)
 	})
 
@@ -517,7 +517,8 @@ func TestAsOfGuards(t *testing.T) {
 		o := execute(ctx, r, job(earlier), mustNotRun(t))
 		requireCode(t, exitcode.Usage, o.err)
 		require.Contains(t, o.err.Error(), "earlier")
-		require.Contains(t, o.err.Error(), now.Format(time.RFC3339), "names the earlier run's as-of")
+		require.Contains(t, o.err.Error(), now.Format(time.RFC3339Nano), "names the earlier run's as-of")
+		require.Contains(t, o.err.Error(), earlier.Format(time.RFC3339Nano), "and its own")
 		requireFinished(t, loadRun(t, d.Pool, o.rec.ID), runner.StatusFailed, exitcode.Usage)
 
 		require.NoError(t, execute(ctx, r, job(now), succeed(1)).err, "the same as-of again is allowed")
@@ -798,4 +799,94 @@ func TestLockKey(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, runner.LockKey("billing-overage"), runner.LockKey("billing-overage"))
 	require.NotEqual(t, runner.LockKey("billing-overage"), runner.LockKey("billing-grace"))
+}
+
+// A run without an as-of evaluates the database's clock, read once the lock
+// is held, to the microsecond; the host's clock only earns a warning.
+func TestDefaultAsOfIsTheDatabaseClock(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d := dbtest.New(t)
+	var logs syncBuffer
+	r := newRunner(d)
+	r.Log = zerolog.New(&logs)
+	hostNow := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) // months off
+	r.Now = func() time.Time { return hostNow }
+
+	var seen time.Time
+	before := time.Now()
+	o := execute(ctx, r, runner.Job{Name: "test-default-as-of", DefaultAsOf: true, MonotonicAsOf: true},
+		func(_ context.Context, run runner.Run) (report, error) { seen = run.Job.AsOf; return report{}, nil })
+	require.NoError(t, o.err)
+	require.NotNil(t, o.rec.AsOf)
+	require.True(t, seen.Equal(*o.rec.AsOf), "the job evaluates the instant the run records")
+	require.WithinDuration(t, before, seen, 5*time.Second, "the database's clock, not the host's %s", hostNow)
+	require.Zero(t, seen.Nanosecond()%1000, "truncated to the microsecond PostgreSQL keeps")
+	require.True(t, seen.Equal(*loadRun(t, d.Pool, o.rec.ID).AsOf))
+	require.Contains(t, logs.String(), "the host clock differs from the database's")
+
+	// A later real as-of (allowed: within the 5 minutes of skew) is never
+	// undone by a run without --as-of, and that run is not refused either.
+	ahead := time.Now().Add(4 * time.Minute).Truncate(time.Microsecond)
+	require.NoError(t, execute(ctx, r, runner.Job{Name: "test-default-as-of", Params: runner.Params{AsOf: ahead}, MonotonicAsOf: true}, succeed(1)).err)
+	o = execute(ctx, r, runner.Job{Name: "test-default-as-of", DefaultAsOf: true, MonotonicAsOf: true},
+		func(_ context.Context, run runner.Run) (report, error) { seen = run.Job.AsOf; return report{}, nil })
+	require.NoError(t, o.err)
+	require.True(t, ahead.Equal(seen), "evaluates the earlier run's later as-of %s, got %s", ahead, seen)
+}
+
+// A preflight failure (bad settings of an external dependency) ends the run
+// before the lock: exit 78, a job_runs row saying why, the job never called.
+func TestPreflightRefusesBeforeTheLock(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d := dbtest.New(t)
+	r := newRunner(d)
+	const name = "test-preflight"
+	entered, release := make(chan runner.Run, 1), make(chan struct{})
+	holder := start(ctx, r, runner.Job{Name: name}, blocking(entered, release))
+	awaitRun(t, entered)
+
+	o := execute(ctx, r, runner.Job{Name: name, Preflight: func(context.Context) error {
+		return exitcode.Errorf(exitcode.Config, "stripe base URL %q: want http(s)://host", "ftp://bad")
+	}}, mustNotRun(t))
+	requireCode(t, exitcode.Config, o.err)
+	require.True(t, o.res.Started)
+	require.False(t, o.res.Ran)
+	row := loadRun(t, d.Pool, o.rec.ID)
+	requireFinished(t, row, runner.StatusFailed, exitcode.Config)
+	require.Contains(t, *row.Error, "ftp://bad")
+	close(release)
+	require.NoError(t, await(t, holder).err, "the lock holder was not disturbed")
+}
+
+// A run whose lock backend is terminated learns it before its next commit
+// (CheckLock), and exits 69 even if the job function itself returns nil.
+func TestLostLockIsSeenBeforeCommitAndNeverSucceeds(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	d := dbtest.New(t)
+	r := newRunner(d)
+	r.LockCheckEvery = time.Hour // the watchdog must not be what notices
+	const name = "test-lost-lock-check"
+	var checkErr error
+	o := execute(ctx, r, runner.Job{Name: name}, func(ctx context.Context, run runner.Run) (report, error) {
+		require.NoError(t, run.CheckLock(ctx, d.Pool), "held at the start")
+		var n int
+		require.NoError(t, d.Pool.QueryRow(ctx, `
+			SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1`,
+			"cortexctl/"+name+"/lock").Scan(&n))
+		require.Equal(t, 1, n)
+		require.Eventually(t, func() bool { checkErr = run.CheckLock(ctx, d.Pool); return checkErr != nil }, waitFor, 10*time.Millisecond)
+		return report{Processed: 1}, nil // a job that ignored the check
+	})
+	requireCode(t, exitcode.Unavailable, checkErr)
+	require.Contains(t, checkErr.Error(), "lost the "+name+" lock")
+	requireCode(t, exitcode.Unavailable, o.err)
+	requireFinished(t, loadRun(t, d.Pool, o.rec.ID), runner.StatusFailed, exitcode.Unavailable)
+
+	dry := execute(ctx, r, runner.Job{Name: name, Params: runner.Params{DryRun: true}}, func(ctx context.Context, run runner.Run) (report, error) {
+		return report{}, run.CheckLock(ctx, d.Pool) // a dry run holds no lock and has nothing to lose
+	})
+	require.NoError(t, dry.err)
 }
