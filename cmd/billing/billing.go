@@ -6,7 +6,6 @@ package billing
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,7 +27,7 @@ func header(w io.Writer, rec runner.Record, extra string) error {
 	}
 	asOf := ""
 	if rec.AsOf != nil {
-		asOf = rec.AsOf.Format(time.RFC3339)
+		asOf = cmdutil.Instant(*rec.AsOf) // full precision: pasted back into --as-of
 	}
 	_, err := fmt.Fprintf(w, "%s  run %s  as of %s%s%s\n\n", rec.Job, rec.ID, asOf, extra, dry)
 	return err

@@ -26,7 +26,7 @@ var stripeEnv = map[string]string{cmdutil.EnvStripeAPIKey: "sk_test_123"}
 func TestOverageFlags(t *testing.T) {
 	t.Parallel()
 	defaults := overage.Options{
-		Params:            runner.Params{AsOf: cmdtest.Now, Timeout: overage.DefaultTimeout},
+		Params:            runner.Params{Timeout: overage.DefaultTimeout}, // no --as-of: the runner takes the database's clock
 		CloseWindow:       overage.DefaultCloseWindow,
 		MaxDisablePercent: overage.DefaultMaxDisablePercent,
 		StripeConcurrency: overage.DefaultStripeConcurrency,
@@ -52,6 +52,10 @@ func TestOverageFlags(t *testing.T) {
 		{name: "as-of RFC 3339 in another zone", args: []string{"--as-of", "2026-03-01T02:00:00+02:00"}, env: stripeEnv,
 			want:   with(func(o *overage.Options) { o.AsOf = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC) }),
 			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_123"}},
+		{name: "as-of below the microsecond is truncated, as PostgreSQL keeps it", args: []string{"--as-of", "2026-03-01T00:00:00.123456789Z"}, env: stripeEnv,
+			want:   with(func(o *overage.Options) { o.AsOf = time.Date(2026, 3, 1, 0, 0, 0, 123456000, time.UTC) }),
+			stripe: &cmdutil.StripeSettings{APIKey: "sk_test_123"}},
+		{name: "the key is checked by the run's preflight, not here", want: defaults, stripe: &cmdutil.StripeSettings{}},
 		{name: "every flag", env: stripeEnv, args: []string{"--client", clientID, "--timeout", "5m", "--close-window", "24h",
 			"--max-disable-percent", "10", "--force", "--stripe-concurrency", "3", "--stripe-api-base", "http://127.0.0.1:12111"},
 			want: with(func(o *overage.Options) {
@@ -103,8 +107,11 @@ func TestOverageRefusals(t *testing.T) {
 		{"--stripe-concurrency too many", []string{"--stripe-concurrency", "65"}, stripeEnv, exitcode.Usage, "--stripe-concurrency 65 is out of range"},
 		{"unknown flag", []string{"--bogus"}, stripeEnv, exitcode.Usage, "unknown flag: --bogus"},
 		{"an argument", []string{"now"}, stripeEnv, exitcode.Usage, `takes no arguments, got "now"`},
-		{"no Stripe key", nil, nil, exitcode.Config, "STRIPE_API_KEY is not set"},
-		{"no Stripe key names --no-stripe", []string{"--as-of", "2026-03-01"}, nil, exitcode.Config, "pass --no-stripe"},
+		{"--client given but empty", []string{"--client", ""}, stripeEnv, exitcode.Usage, "--client was given but is empty"},
+		{"--client blank", []string{"--client", "  "}, stripeEnv, exitcode.Usage, "--client was given but is empty"},
+		{"--client the nil UUID", []string{"--client", "00000000-0000-0000-0000-000000000000"}, stripeEnv, exitcode.Usage, "is the nil UUID, which no client has"},
+		{"--as-of given but empty", []string{"--as-of", ""}, stripeEnv, exitcode.Usage, "--as-of was given but is empty"},
+		{"--stripe-api-base given but empty", []string{"--stripe-api-base", ""}, stripeEnv, exitcode.Usage, "--stripe-api-base was given but is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -117,7 +124,7 @@ func TestOverageRefusals(t *testing.T) {
 
 func TestGraceFlags(t *testing.T) {
 	t.Parallel()
-	defaults := grace.Options{Params: runner.Params{AsOf: cmdtest.Now, Timeout: grace.DefaultTimeout}, GraceDays: grace.DefaultGraceDays}
+	defaults := grace.Options{Params: runner.Params{Timeout: grace.DefaultTimeout}, GraceDays: grace.DefaultGraceDays}
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -147,12 +154,49 @@ func TestGraceRefusals(t *testing.T) {
 		{"--grace-days 0", []string{"--grace-days", "0"}, "--grace-days 0 is out of range: use 1 to 90"},
 		{"--grace-days 91", []string{"--grace-days", "91"}, "--grace-days 91 is out of range"},
 		{"--client not a uuid", []string{"--client", "42"}, `invalid --client "42"`},
+		{"--client given but empty", []string{"--client", ""}, "--client was given but is empty"},
+		{"--client the nil UUID", []string{"--client", "00000000-0000-0000-0000-000000000000"}, "nil UUID"},
 		{"unknown flag", []string{"--bogus"}, "unknown flag: --bogus"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			err := cmdtest.Refuse(t, billing.NewCmdGrace, nil, tc.args...)
 			require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
+			require.Contains(t, err.Error(), tc.want)
+		})
+	}
+}
+
+// The overage run's preflight: Stripe settings that cannot work are refused
+// (exit 78) before the run takes its lock, never after charges were written.
+func TestOveragePreflight(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string // "" passes
+	}{
+		{"test key, Stripe", nil, stripeEnv, ""},
+		{"--no-stripe needs nothing", []string{"--no-stripe"}, nil, ""},
+		{"--dry-run needs nothing", []string{"--dry-run"}, map[string]string{cmdutil.EnvStripeAPIBase: "ftp://bad"}, ""},
+		{"no key", nil, nil, "STRIPE_API_KEY is not set"},
+		{"no key names --no-stripe", nil, nil, "pass --no-stripe"},
+		{"a publishable key", nil, map[string]string{cmdutil.EnvStripeAPIKey: "pk_test_123"}, "does not look like one"},
+		{"a base URL that is not http", []string{"--stripe-api-base", "ftp://bad"}, stripeEnv, `stripe base URL "ftp://bad"`},
+		{"a bad base URL from the environment", nil, map[string]string{cmdutil.EnvStripeAPIKey: "sk_test_1", cmdutil.EnvStripeAPIBase: "127.0.0.1:12111"}, "stripe base URL"},
+		{"a live key to a mock", []string{"--stripe-api-base", "http://127.0.0.1:12111"},
+			map[string]string{cmdutil.EnvStripeAPIKey: "sk_live_123"}, "refusing to send a live Stripe key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			err := cmdtest.Parse(t, billing.NewCmdOverage, tc.env, tc.args...).Preflight(t.Context())
+			if tc.want == "" {
+				require.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			require.Equal(t, exitcode.Config, exitcode.Of(err), "%v", err)
 			require.Contains(t, err.Error(), tc.want)
 		})
 	}

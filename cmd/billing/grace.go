@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -41,7 +40,7 @@ the first failed payment; nothing else moves it.
   cortexctl billing grace --as-of 2026-11-27T02:00:00Z --grace-days 7`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			params, err := jf.Params(f.Now)
+			params, err := jf.Params()
 			if err != nil {
 				return err
 			}
@@ -61,9 +60,11 @@ the first failed payment; nothing else moves it.
 }
 
 func runGrace(ctx context.Context, opts *GraceOptions) error {
-	job := runner.Job{Name: grace.Name, Params: opts.Job.Params, MonotonicAsOf: true}
+	job := runner.Job{Name: grace.Name, Params: opts.Job.Params, DefaultAsOf: true, MonotonicAsOf: true}
 	return cmdutil.RunJob(ctx, opts.Factory, job, func(ctx context.Context, run runner.Run, pool *db.Pool) (grace.Report, error) {
-		return grace.Run(ctx, grace.Deps{DB: pool, RunID: run.ID, Log: run.Logger}, opts.Job)
+		o := opts.Job
+		o.Params = run.Job.Params // with the as-of the runner resolved
+		return grace.Run(ctx, grace.Deps{DB: pool, RunID: run.ID, Log: run.Logger, Lock: run}, o)
 	}, renderGrace)
 }
 
@@ -83,13 +84,13 @@ func renderGrace(w io.Writer, rec runner.Record, rep *grace.Report) error {
 		for _, l := range rep.Clients {
 			paid := "-"
 			if l.PaidAt != nil {
-				paid = l.PaidAt.Format(time.RFC3339)
+				paid = cmdutil.Instant(*l.PaidAt)
 			}
 			note := ""
 			if l.Error != "" {
 				note = "ERROR: " + l.Error
 			}
-			rows = append(rows, []string{l.Email, l.Plan, l.GraceStartedAt.Format(time.RFC3339), l.Deadline.Format(time.RFC3339),
+			rows = append(rows, []string{l.Email, l.Plan, cmdutil.Instant(l.GraceStartedAt), cmdutil.Instant(l.Deadline),
 				paid, fmt.Sprint(l.FailedPayments), l.Action, note})
 		}
 		if err := cmdutil.Table(w, rows); err != nil {
@@ -101,8 +102,8 @@ func renderGrace(w io.Writer, rec runner.Record, rep *grace.Report) error {
 	if rep.DryRun {
 		verb = "would be "
 	}
-	if _, err := fmt.Fprintf(w, "\n%d clients in grace; %sdisabled %d, %sreactivated %d; failed %d\n",
-		t.InGrace, verb, t.Disabled, verb, t.Reactivated, t.ClientsFailed); err != nil {
+	if _, err := fmt.Fprintf(w, "\n%s in grace; %sdisabled %d, %sreactivated %d; failed %d\n",
+		cmdutil.Plural(t.InGrace, "client"), verb, t.Disabled, verb, t.Reactivated, t.ClientsFailed); err != nil {
 		return err
 	}
 	return footer(w, rec)

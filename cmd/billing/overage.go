@@ -22,8 +22,18 @@ type OverageOptions struct {
 	Factory  *cmdutil.Factory
 	Job      overage.Options
 	NoStripe bool
-	// Stripe is set for a run that pushes (neither --dry-run nor --no-stripe).
+	// Stripe is set for a run that pushes (neither --dry-run nor --no-stripe);
+	// the run's preflight checks it.
 	Stripe *cmdutil.StripeSettings
+}
+
+// Preflight checks the settings of what the run talks to besides the
+// database, before it takes its lock (exit 78 when they are wrong).
+func (o *OverageOptions) Preflight(context.Context) error {
+	if o.Stripe == nil {
+		return nil
+	}
+	return o.Stripe.Check()
 }
 
 // NewCmdOverage is `cortexctl billing overage`. runF, when not nil, gets the
@@ -56,7 +66,7 @@ Needs STRIPE_API_KEY unless --no-stripe or --dry-run.
   cortexctl billing overage --as-of 2026-12-01 --client 0b5d... --no-stripe`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			params, err := jf.Params(f.Now)
+			params, err := jf.Params()
 			if err != nil {
 				return err
 			}
@@ -68,10 +78,7 @@ Needs STRIPE_API_KEY unless --no-stripe or --dry-run.
 				return err
 			}
 			if !opts.Job.DryRun && !opts.NoStripe {
-				s, err := f.Stripe(stripeURL, cmd.Flags().Changed("stripe-api-base"))
-				if err != nil {
-					return err
-				}
+				s := f.Stripe(stripeURL, cmd.Flags().Changed("stripe-api-base"))
 				opts.Stripe = &s
 			}
 			if runF != nil {
@@ -92,13 +99,15 @@ Needs STRIPE_API_KEY unless --no-stripe or --dry-run.
 }
 
 func runOverage(ctx context.Context, opts *OverageOptions) error {
-	job := runner.Job{Name: overage.Name, Params: opts.Job.Params, MonotonicAsOf: true}
+	job := runner.Job{Name: overage.Name, Params: opts.Job.Params, DefaultAsOf: true, MonotonicAsOf: true, Preflight: opts.Preflight}
 	return cmdutil.RunJob(ctx, opts.Factory, job, func(ctx context.Context, run runner.Run, pool *db.Pool) (overage.Report, error) {
-		deps := overage.Deps{DB: pool, RunID: run.ID, Log: run.Logger}
+		deps := overage.Deps{DB: pool, RunID: run.ID, Log: run.Logger, Lock: run}
 		if opts.Stripe != nil {
 			deps.Stripe = opts.Stripe.Client(run.Logger)
 		}
-		return overage.Run(ctx, deps, opts.Job)
+		o := opts.Job
+		o.Params = run.Job.Params // with the as-of the runner resolved
+		return overage.Run(ctx, deps, o)
 	}, renderOverage)
 }
 
@@ -143,14 +152,15 @@ func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 	if rep.DryRun || (rep.Guard != nil && !rep.Guard.Forced) {
 		would = "would be "
 	}
-	_, err := fmt.Fprintf(w, "\n%d clients evaluated, %d over the soft cap; %sbilled %d units in %d charges (%s); %sdisabled %d, %sreactivated %d; failed %d\n",
-		t.ClientsEvaluated, t.ClientsOverSoftCap, would, t.NewUnits, t.ChargesCreated, strings.Join(amounts, ", "),
+	_, err := fmt.Fprintf(w, "\n%s evaluated, %d over the soft cap; %sbilled %s in %s (%s); %sdisabled %d, %sreactivated %d; failed %d\n",
+		cmdutil.Plural(t.ClientsEvaluated, "client"), t.ClientsOverSoftCap, would, cmdutil.Plural(int(t.NewUnits), "unit"),
+		cmdutil.Plural(t.ChargesCreated, "charge"), strings.Join(amounts, ", "),
 		would, t.Disabled, would, t.Reactivated, t.ClientsFailed)
 	if err != nil {
 		return err
 	}
 	if t.ClosedPeriodUnbilledUnits > 0 {
-		if _, err := fmt.Fprintf(w, "closed period %s: %d billable units arrived after it closed; they are not billed\n", rep.ClosedPeriod, t.ClosedPeriodUnbilledUnits); err != nil {
+		if _, err := fmt.Fprintf(w, "closed period %s: %s arrived after it closed; not billed\n", rep.ClosedPeriod, cmdutil.Plural(int(t.ClosedPeriodUnbilledUnits), "billable unit")); err != nil {
 			return err
 		}
 	}
@@ -162,9 +172,9 @@ func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 	s := rep.Stripe
 	switch {
 	case rep.DryRun:
-		_, err = fmt.Fprintf(w, "stripe: not called (dry run); %d charges pending from earlier runs\n", s.Pending)
+		_, err = fmt.Fprintf(w, "stripe: not called (dry run); %s pending from earlier runs\n", cmdutil.Plural(s.Pending, "charge"))
 	case !s.Enabled:
-		_, err = fmt.Fprintf(w, "stripe: not called (--no-stripe); %d charges pending in the ledger\n", s.Pending)
+		_, err = fmt.Fprintf(w, "stripe: not called (--no-stripe); %s pending in the ledger\n", cmdutil.Plural(s.Pending, "charge"))
 	default:
 		_, err = fmt.Fprintf(w, "stripe: %d pushed, %d posted, %d failed; %d still pending\n", s.Attempted, s.Posted, s.Failed, s.Pending)
 		for _, e := range s.Errors {

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,11 +35,14 @@ func TestRenderOverage(t *testing.T) {
 	out := b.String()
 	require.Contains(t, out, "billing-overage  run 11111111-2222-3333-4444-555555555555  as of 2026-03-20T00:00:00Z  periods 2026-03 (2026-02 closed)")
 	require.Regexp(t, `a@example\.test\s+starter\s+2026-03\s+active\s+1300\s+1000\s+1200\s+1500\s+0\s+100\s+1\.50 USD\s+bill`, out)
-	require.Contains(t, out, "3 clients evaluated, 1 over the soft cap; billed 100 units in 1 charges (1.50 USD)")
-	require.Contains(t, out, "closed period 2026-02: 7 billable units arrived after it closed")
+	require.Contains(t, out, "3 clients evaluated, 1 over the soft cap; billed 100 units in 1 charge (1.50 USD)")
+	require.Contains(t, out, "closed period 2026-02: 7 billable units arrived after it closed; not billed")
 	require.Contains(t, out, "stripe: 2 pushed, 1 posted, 1 failed; 1 still pending")
 	require.Contains(t, out, "): no customer")
 	require.Contains(t, out, "status: partial (exit 3): 1 charges were not accepted by Stripe")
+	for _, line := range strings.Split(out, "\n") {
+		require.Equal(t, strings.TrimRight(line, " "), line, "no trailing spaces")
+	}
 
 	// A run the job never got to (skipped for the lock): the footer only.
 	b.Reset()

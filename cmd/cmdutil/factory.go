@@ -6,8 +6,10 @@ package cmdutil
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -32,6 +34,18 @@ type Settings struct {
 	LogFormat   string // auto, json, console
 	LogLevel    string
 	Output      string // table or json
+
+	// Where each came from, to name it in an error: the flag ("--output")
+	// or the environment variable ("CORTEXCTL_OUTPUT").
+	LogFormatFrom, LogLevelFrom, OutputFrom string
+}
+
+// from names the source of a setting: src if known, else the flag.
+func from(src, flag string) string {
+	if src != "" {
+		return src
+	}
+	return "--" + flag
 }
 
 // Factory hands out what commands need. Nothing is built until a command
@@ -39,11 +53,12 @@ type Settings struct {
 type Factory struct {
 	IOStreams *IOStreams
 	Env       func(string) string // os.Getenv, or a map in tests
+	Environ   func() []string     // os.Environ: which variables are set at all
 	Now       func() time.Time    // the host clock
 	Build     BuildInfo
 	Settings  Settings
 
-	log  *zerolog.Logger
+	log  atomic.Pointer[zerolog.Logger] // read by main's signal handler too
 	pool *db.Pool
 }
 
@@ -53,7 +68,7 @@ func (f *Factory) Setup() error {
 	s := &f.Settings
 	level, err := zerolog.ParseLevel(strings.ToLower(s.LogLevel))
 	if err != nil || s.LogLevel == "" {
-		return exitcode.Errorf(exitcode.Usage, "invalid --log-level %q: use debug, info, warn or error", s.LogLevel)
+		return exitcode.Errorf(exitcode.Usage, "invalid %s %q: use debug, info, warn or error", from(s.LogLevelFrom, "log-level"), s.LogLevel)
 	}
 	var w io.Writer = f.IOStreams.ErrOut
 	switch s.LogFormat {
@@ -65,29 +80,45 @@ func (f *Factory) Setup() error {
 			w = zerolog.ConsoleWriter{Out: f.IOStreams.ErrOut, TimeFormat: time.RFC3339}
 		}
 	default:
-		return exitcode.Errorf(exitcode.Usage, "invalid --log-format %q: use auto, json or console", s.LogFormat)
+		return exitcode.Errorf(exitcode.Usage, "invalid %s %q: use auto, json or console", from(s.LogFormatFrom, "log-format"), s.LogFormat)
 	}
 	switch s.Output {
 	case "":
-		s.Output = OutputJSON
-		if f.IOStreams.IsStdoutTTY() {
-			s.Output = OutputTable
-		}
+		// A table on a terminal and on a pipe alike: the format never
+		// changes behind the caller's back. JSON is asked for.
+		s.Output = OutputTable
 	case OutputTable, OutputJSON:
 	default:
-		return exitcode.Errorf(exitcode.Usage, "invalid --output %q: use table or json", s.Output)
+		return exitcode.Errorf(exitcode.Usage, "invalid %s %q: use table or json", from(s.OutputFrom, "output"), s.Output)
 	}
 	log := zerolog.New(w).Level(level).With().Timestamp().Logger()
-	f.log = &log
+	f.log.Store(&log)
 	return nil
 }
 
 // Log is the process's logger; a no-op one before Setup.
 func (f *Factory) Log() zerolog.Logger {
-	if f.log == nil {
-		return zerolog.Nop()
+	if l := f.log.Load(); l != nil {
+		return *l
 	}
-	return *f.log
+	return zerolog.Nop()
+}
+
+// JSONLogs reports whether log lines are JSON (--log-format json, or auto
+// with stderr not a terminal). Before Setup it reads the settings as given.
+func (f *Factory) JSONLogs() bool {
+	format := f.Settings.LogFormat
+	if f.Settings.LogFormatFrom == "" && f.Env(EnvLogFormat) != "" {
+		format = f.Env(EnvLogFormat) // the flags were never resolved (a flag error)
+	}
+	switch format {
+	case "json":
+		return true
+	case "console":
+		return false
+	default:
+		return !f.IOStreams.IsStderrTTY()
+	}
 }
 
 // JSON reports whether results are printed as JSON.
@@ -99,6 +130,10 @@ func (f *Factory) DB(ctx context.Context) (*db.Pool, error) {
 		return f.pool, nil
 	}
 	url := f.Settings.DatabaseURL
+	if url == "" && !f.libpqEnv() {
+		return nil, exitcode.Errorf(exitcode.Config,
+			"no database given: set %s (or --database-url), e.g. postgres://cortexctl@db.internal:5432/cortexlayer; cortexctl does not guess one from libpq's defaults", EnvDatabaseURL)
+	}
 	log := f.Log()
 	log.Debug().Str("database", db.Redact(url)).Msg("connecting")
 	pool, err := db.Connect(ctx, url, "cortexctl")
@@ -107,6 +142,19 @@ func (f *Factory) DB(ctx context.Context) (*db.Pool, error) {
 	}
 	f.pool = pool
 	return pool, nil
+}
+
+// libpqEnv reports whether a PG* variable names a database to libpq.
+func (f *Factory) libpqEnv() bool {
+	if f.Environ == nil {
+		return false
+	}
+	for _, kv := range f.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "PG") && v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Runner builds the job runner on the database.
@@ -124,19 +172,27 @@ type StripeSettings struct {
 	APIBase string // "" is Stripe's own API
 }
 
-// Stripe reads the Stripe settings from the environment (the base URL from
-// the flag when given); a missing key is a configuration error, reported
-// before any run starts.
-func (f *Factory) Stripe(baseFlag string, baseChanged bool) (StripeSettings, error) {
-	s := StripeSettings{APIKey: f.Env(EnvStripeAPIKey), APIBase: EnvOr(baseFlag, baseChanged, f.Env, EnvStripeAPIBase, "")}
-	if s.APIKey == "" {
-		return s, exitcode.Errorf(exitcode.Config,
-			"%s is not set: billing overage will not bill without Stripe. Set it, or pass --no-stripe to record charges in the ledger only (a later run with the key pushes them)", EnvStripeAPIKey)
-	}
-	return s, nil
+// Stripe reads the Stripe settings: the key from the environment, the base
+// URL from the flag when given, else the environment. They are checked by
+// the run's preflight (Check), before it takes its lock.
+func (f *Factory) Stripe(baseFlag string, baseChanged bool) StripeSettings {
+	return StripeSettings{APIKey: f.Env(EnvStripeAPIKey), APIBase: EnvOr(baseFlag, baseChanged, f.Env, EnvStripeAPIBase, "")}
 }
 
-// StripeClient builds a Stripe client that logs through log (a run's logger).
+// Check refuses settings Stripe cannot be used with (exit 78), naming what
+// to set.
+func (s StripeSettings) Check() error {
+	if s.APIKey == "" {
+		return exitcode.Errorf(exitcode.Config,
+			"%s is not set: billing overage will not bill without Stripe. Set it, or pass --no-stripe to record charges in the ledger only (a later run with the key pushes them)", EnvStripeAPIKey)
+	}
+	if err := stripeclient.CheckConfig(s.APIKey, s.APIBase); err != nil {
+		return fmt.Errorf("%s/%s: %w", EnvStripeAPIKey, EnvStripeAPIBase, err)
+	}
+	return nil
+}
+
+// Client builds a Stripe client that logs through log (a run's logger).
 func (s StripeSettings) Client(log zerolog.Logger) *stripeclient.Client {
 	return stripeclient.New(s.APIKey, s.APIBase, stripeclient.WithLogger(log))
 }

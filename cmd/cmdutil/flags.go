@@ -1,11 +1,13 @@
 package cmdutil
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
@@ -29,7 +31,14 @@ func NoArgs(cmd *cobra.Command, args []string) error {
 		return nil
 	}
 	if cmd.HasSubCommands() {
-		return exitcode.Errorf(exitcode.Usage, "unknown command %q for %q (see '%s --help')", args[0], cmd.CommandPath(), cmd.CommandPath())
+		hint := ""
+		if cmd.SuggestionsMinimumDistance <= 0 {
+			cmd.SuggestionsMinimumDistance = 2 // cobra's default, which it sets only on its own path
+		}
+		if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+			hint = fmt.Sprintf("; did you mean %q?", s[0])
+		}
+		return exitcode.Errorf(exitcode.Usage, "unknown command %q for %q%s (see '%s --help')", args[0], cmd.CommandPath(), hint, cmd.CommandPath())
 	}
 	return exitcode.Errorf(exitcode.Usage, "%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " "))
 }
@@ -49,14 +58,27 @@ func Group(use, short string, subs ...*cobra.Command) *cobra.Command {
 	return c
 }
 
-// ParseAsOf reads an --as-of: RFC 3339, or a date meaning 00:00 UTC that
-// day; empty means now.
-func ParseAsOf(s string, now func() time.Time) (time.Time, error) {
-	if s == "" {
-		return now().UTC(), nil
-	}
+// RefuseEmptyFlags refuses a string flag that was given with an empty
+// value: given-but-empty must never fall back to a default that means "all
+// clients", "every job" or "whatever libpq finds". The root command runs it
+// before every command.
+func RefuseEmptyFlags(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if err == nil && f.Value.Type() == "string" && strings.TrimSpace(f.Value.String()) == "" {
+			err = exitcode.Errorf(exitcode.Usage, "--%s was given but is empty: give it a value, or leave the flag out", f.Name)
+		}
+	})
+	return err
+}
+
+// ParseAsOf reads an --as-of: RFC 3339 (any offset, any sub-second
+// digits), or a date meaning 00:00 UTC that day. The instant is truncated
+// to the microsecond, as PostgreSQL keeps it, so the instant evaluated is
+// the instant recorded.
+func ParseAsOf(s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
+		return t.UTC().Truncate(time.Microsecond), nil
 	}
 	if t, err := time.Parse(time.DateOnly, s); err == nil {
 		return t, nil
@@ -69,36 +91,50 @@ func ParseAsOf(s string, now func() time.Time) (time.Time, error) {
 // --dry-run, --timeout, --client. They resolve into runner.Params, which
 // every job's Options embed.
 type JobFlags struct {
-	asOf, client   string
-	dryRun         bool
-	timeout        time.Duration
-	defaultTimeout time.Duration
+	asOf, client string
+	dryRun       bool
+	timeout      time.Duration
+	flags        *pflag.FlagSet
 }
 
 // Bind declares the flags on cmd. ignored names what the job ignores at or
 // after as-of ("usage", "a payment").
 func (j *JobFlags) Bind(cmd *cobra.Command, defaultTimeout time.Duration, ignored string) {
 	fl := cmd.Flags()
-	fl.StringVar(&j.asOf, "as-of", "", "evaluate as if run at this instant: RFC 3339 or a date (00:00 UTC); "+ignored+" at or after it is ignored (default now)")
+	j.flags = fl
+	fl.StringVar(&j.asOf, "as-of", "", "evaluate as if run at this instant: RFC 3339 or a date (00:00 UTC); "+ignored+" at or after it is ignored (default: the database's clock when the run starts)")
 	fl.BoolVar(&j.dryRun, "dry-run", false, "evaluate and report, write nothing but the run's own job_runs row")
 	fl.DurationVar(&j.timeout, "timeout", defaultTimeout, "stop the run cleanly after this long (between clients)")
 	fl.StringVar(&j.client, "client", "", "only this client (its id)")
 }
 
-// Params resolves the flags; now is the clock an absent --as-of reads.
-func (j *JobFlags) Params(now func() time.Time) (runner.Params, error) {
-	asOf, err := ParseAsOf(j.asOf, now)
-	if err != nil {
-		return runner.Params{}, err
+// Params resolves the flags. Without --as-of, AsOf stays zero: the runner
+// takes the database's clock once the run holds its lock.
+func (j *JobFlags) Params() (runner.Params, error) {
+	p := runner.Params{DryRun: j.dryRun, Timeout: j.timeout}
+	for _, name := range []string{"as-of", "client"} {
+		if f := j.flags.Lookup(name); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
+			return runner.Params{}, exitcode.Errorf(exitcode.Usage, "--%s was given but is empty: give it a value, or leave the flag out", name)
+		}
+	}
+	if j.asOf != "" {
+		var err error
+		if p.AsOf, err = ParseAsOf(j.asOf); err != nil {
+			return runner.Params{}, err
+		}
 	}
 	if j.timeout <= 0 {
 		return runner.Params{}, exitcode.Errorf(exitcode.Usage, "--timeout must be positive, got %s", j.timeout)
 	}
-	p := runner.Params{AsOf: asOf, DryRun: j.dryRun, Timeout: j.timeout}
 	if j.client != "" {
-		if p.ClientID, err = uuid.Parse(j.client); err != nil {
+		id, err := uuid.Parse(j.client)
+		if err != nil {
 			return runner.Params{}, exitcode.Errorf(exitcode.Usage, "invalid --client %q: it takes a client id (a UUID)", j.client)
 		}
+		if id == uuid.Nil {
+			return runner.Params{}, exitcode.Errorf(exitcode.Usage, "--client %s is the nil UUID, which no client has: give a client's id, or leave the flag out for every client", j.client)
+		}
+		p.ClientID = id
 	}
 	return p, nil
 }

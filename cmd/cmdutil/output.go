@@ -1,11 +1,13 @@
 package cmdutil
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 )
 
 // Output formats of results (--output).
@@ -21,16 +23,37 @@ func WriteJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// Table writes aligned columns; the first row is the header.
+// Table writes aligned columns; the first row is the header. No line ends
+// in spaces, whatever the last cells hold.
 func Table(w io.Writer, rows [][]string) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	for _, r := range rows {
 		if _, err := fmt.Fprintln(tw, strings.Join(r, "\t")); err != nil {
 			return err
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for line := range strings.Lines(b.String()) {
+		if _, err := io.WriteString(w, strings.TrimRight(line, " \n")+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// Plural is "1 charge", "2 charges", "0 charges".
+func Plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// Instant formats a time to paste back into --as-of: UTC, full precision.
+func Instant(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // Money formats minor units of a two-decimal currency: 150 usd → "1.50 USD".
 func Money(cents int64, currency string) string {

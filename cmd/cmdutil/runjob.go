@@ -10,9 +10,10 @@ import (
 )
 
 // RunJob runs fn under the job runner and prints the outcome: the report as
-// a table (render) or, with the run's record, as JSON. A run that never
-// started (bad configuration, database down) or was refused as bad input
-// (exit 2) prints nothing on stdout: the error line on stderr says it all.
+// a table (render) or, with the run's record, as JSON. A run refused before
+// its job ran (bad input, bad configuration, database down) prints nothing
+// on stdout: the error line on stderr says it all. A run skipped for the
+// lock (75) prints its record, with no report.
 func RunJob[R any](ctx context.Context, f *Factory, job runner.Job,
 	fn func(context.Context, runner.Run, *db.Pool) (R, error),
 	render func(io.Writer, runner.Record, *R) error,
@@ -24,7 +25,8 @@ func RunJob[R any](ctx context.Context, f *Factory, job runner.Job,
 	res, runErr := runner.Execute(ctx, r, job, func(ctx context.Context, run runner.Run) (R, error) {
 		return fn(ctx, run, r.Pool)
 	})
-	if !res.Started || exitcode.Of(runErr) == exitcode.Usage {
+	code := exitcode.Of(runErr)
+	if !res.Started || code == exitcode.Usage || (!res.Ran && code != exitcode.Locked) {
 		return runErr
 	}
 	var report *R

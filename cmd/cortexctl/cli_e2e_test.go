@@ -65,7 +65,7 @@ func TestCLIRootHelp(t *testing.T) {
 		require.Contains(t, out, line)
 	}
 	require.Contains(t, out, "env DATABASE_URL")
-	require.NotRegexp(t, `(?m)^\s+completion\s`, out, "the completion command is disabled")
+	require.Regexp(t, `(?m)^\s+completion\s`, out, "shell completion is offered")
 	require.Empty(t, r.stderr)
 
 	// Without arguments the root prints the same help.
@@ -138,7 +138,7 @@ func TestCLIBadInput(t *testing.T) {
 		{"bad --as-of overage", []string{"billing", "overage", "--no-stripe", "--as-of", "2026-13-01"}, `invalid --as-of "2026-13-01"`},
 		{"bad --as-of seed", []string{"db", "seed", "--demo", "--as-of", "soon"}, `invalid --as-of "soon"`},
 		{"bad --output", []string{"version", "--output", "yaml"}, `invalid --output "yaml": use table or json`},
-		{"bad --output env", []string{"version"}, `invalid --output "xml"`},
+		{"bad --output env", []string{"version"}, `invalid CORTEXCTL_OUTPUT "xml"`},
 		{"bad --log-level", []string{"billing", "grace", "--log-level", "loud"}, `invalid --log-level "loud"`},
 		{"bad --log-format", []string{"version", "--log-format", "xml"}, `invalid --log-format "xml"`},
 		{"--timeout 0s", []string{"billing", "grace", "--timeout", "0s"}, "--timeout must be positive, got 0s"},
@@ -228,7 +228,12 @@ func TestCLIOverageNeedsStripeKey(t *testing.T) {
 	r := c.run("billing", "overage", "--as-of", "2026-10-15T00:00:00Z")
 	requireOneLineError(t, r, 78, "STRIPE_API_KEY is not set")
 	require.Contains(t, r.stderr, "--no-stripe")
-	require.Equal(t, 0, f.JobRunCount(), "a run refused for its configuration never starts")
+	var status string
+	var exit int
+	f.Scalar(&status, `SELECT status FROM job_runs`)
+	f.Scalar(&exit, `SELECT exit_code FROM job_runs`)
+	require.Equal(t, []any{1, "failed", 78}, []any{f.JobRunCount(), status, exit},
+		"a run refused by its preflight writes its job_runs row and nothing else")
 
 	// A dry run calls no Stripe and needs no key.
 	f.Usage(f.Client("starter"), 1300, at("2026-10-10T00:00:00Z"))
@@ -519,31 +524,31 @@ func TestCLIJobsHistory(t *testing.T) {
 	requireOneLineError(t, c.run("jobs", "history", "--limit", "1001"), 2, "--limit 1001 is out of range")
 }
 
-// With stdout not a terminal (cron, a pipe) results are JSON without
-// --output; CORTEXCTL_OUTPUT and --output choose otherwise, the flag first.
-func TestCLIDefaultOutputIsJSONWhenNotATerminal(t *testing.T) {
+// Results are a table on a pipe too: the format never changes behind the
+// caller's back. JSON is asked for, by -o json or CORTEXCTL_OUTPUT, the
+// flag first.
+func TestCLIDefaultOutputIsATableOnAPipe(t *testing.T) {
 	t.Parallel()
 	f := fixture.New(t)
-	id := f.GraceClient("starter", graceAsOf.Add(-8*24*time.Hour))
+	f.GraceClient("starter", graceAsOf.Add(-8*24*time.Hour))
 	c := newCLI(t, f.DB.URL)
 
-	v := decode[map[string]string](t, c.runOK("version"))
+	require.Equal(t, "cortexctl "+testVersion+" (commit abc1234, built 2026-11-27T00:00:00Z)\n", c.runOK("version").stdout)
+	g := c.runOK("billing", "grace", "--dry-run", "--as-of", rfc(graceAsOf)).stdout
+	require.Contains(t, g, "billing-grace  run ")
+	require.Regexp(t, `(?m)^CLIENT\s+PLAN\s+GRACE SINCE\s+DEADLINE`, g)
+	require.Contains(t, c.runOK("jobs", "history").stdout, "STARTED")
+	require.Regexp(t, `(?m)^1\s+00001_init\.sql\s+applied`, c.runOK("db", "migrate", "status").stdout)
+	for _, out := range []string{g, c.runOK("jobs", "history").stdout} {
+		for _, line := range strings.Split(out, "\n") {
+			require.Equal(t, strings.TrimRight(line, " "), line, "no trailing spaces")
+		}
+	}
+
+	// The environment picks JSON; the flag beats the environment.
+	jc := newCLI(t, f.DB.URL, "CORTEXCTL_OUTPUT=json")
+	v := decode[map[string]string](t, jc.runOK("version"))
 	require.Equal(t, testVersion, v["version"])
-
-	g := decode[graceRunJSON](t, c.runOK("billing", "grace", "--dry-run", "--as-of", rfc(graceAsOf)))
-	require.NotNil(t, g.Report)
-	require.Equal(t, "disable", g.line(t, id).Action)
-
-	hist := decode[[]map[string]any](t, c.runOK("jobs", "history"))
-	require.Len(t, hist, 1)
-
-	st := decode[[]map[string]any](t, c.runOK("db", "migrate", "status"))
-	require.Len(t, st, 1)
-
-	// The environment picks table; the flag beats the environment.
-	tc := newCLI(t, f.DB.URL, "CORTEXCTL_OUTPUT=table")
-	require.Equal(t, "cortexctl "+testVersion+" (commit abc1234, built 2026-11-27T00:00:00Z)\n", tc.runOK("version").stdout)
-	require.Contains(t, tc.runOK("jobs", "history").stdout, "STARTED")
-	v = decode[map[string]string](t, tc.runOK("version", "--output", "json"))
-	require.Equal(t, "abc1234", v["commit"])
+	require.Len(t, decode[[]map[string]any](t, jc.runOK("jobs", "history")), 1)
+	require.Contains(t, jc.runOK("jobs", "history", "-o", "table").stdout, "STARTED")
 }

@@ -171,16 +171,40 @@ func requireOneLineError(t testing.TB, r result, code int, want string) {
 	t.Helper()
 	require.Equalf(t, code, r.code, "stderr:\n%s", r.stderr)
 	require.Empty(t, r.stdout)
-	var errLines []string
-	for _, l := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
-		if strings.HasPrefix(l, "Error: ") {
-			errLines = append(errLines, l)
+	final := finalError(t, r)
+	require.Contains(t, final.Error, want)
+	require.Equal(t, code, final.ExitCode)
+}
+
+// logLine is one JSON log line on stderr.
+type logLine struct {
+	Level    string `json:"level"`
+	Message  string `json:"message"`
+	Error    string `json:"error"`
+	ExitCode int    `json:"exit_code"`
+}
+
+// finalError checks that every line on stderr is JSON (the harness runs
+// with CORTEXCTL_LOG_FORMAT=json), that exactly one is the final
+// "cortexctl failed" line and that it is the last, and returns it. Nothing
+// on stderr is a stack trace.
+func finalError(t testing.TB, r result) logLine {
+	t.Helper()
+	var finals []logLine
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	for i, l := range lines {
+		var ll logLine
+		require.NoErrorf(t, json.Unmarshal([]byte(l), &ll), "stderr line %d is not JSON: %q\nstderr:\n%s", i+1, l, r.stderr)
+		if ll.Message == "cortexctl failed" {
+			require.Equalf(t, len(lines)-1, i, "the final error is the last line, stderr:\n%s", r.stderr)
+			require.Equal(t, "error", ll.Level)
+			finals = append(finals, ll)
 		}
 	}
-	require.Lenf(t, errLines, 1, "want one error line, stderr:\n%s", r.stderr)
-	require.Contains(t, errLines[0], want)
+	require.Lenf(t, finals, 1, "want one final error line, stderr:\n%s", r.stderr)
 	require.NotContains(t, r.stderr, "goroutine ")
 	require.NotContains(t, r.stderr, "panic")
+	return finals[0]
 }
 
 // at is an instant written in a test.

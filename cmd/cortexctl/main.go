@@ -31,33 +31,45 @@ var (
 )
 
 func main() {
+	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() } // logs are in UTC like everything else
+	f := &cmdutil.Factory{
+		IOStreams: cmdutil.System(),
+		Env:       os.Getenv,
+		Environ:   os.Environ,
+		Now:       time.Now,
+		Build:     cmdutil.BuildInfo{Version: version, Commit: commit, Date: date},
+	}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
 		first := (<-sigs).(syscall.Signal)
 		cancel(exitcode.Signal{Sig: first})
-		// A second signal does not wait for the current unit of work.
+		log := f.Log()
+		log.Warn().Str("signal", first.String()).
+			Msg("stopping after the current client (nothing half-written); send SIGINT again to abort at once")
+		// A second signal does not wait for the current unit of work: the
+		// process exits, the server rolls the open transaction back, and the
+		// next run closes this run's job_runs row as interrupted.
 		second := (<-sigs).(syscall.Signal)
-		fmt.Fprintf(os.Stderr, "cortexctl: %s again: exiting now\n", second)
+		log.Error().Str("signal", second.String()).Msg("aborting now: the open transaction is rolled back")
 		os.Exit(128 + int(second))
 	}()
-
-	zerolog.TimestampFunc = func() time.Time { return time.Now().UTC() } // logs are in UTC like everything else
-	f := &cmdutil.Factory{
-		IOStreams: cmdutil.System(),
-		Env:       os.Getenv,
-		Now:       time.Now,
-		Build:     cmdutil.BuildInfo{Version: version, Commit: commit, Date: date},
-	}
 	err := root.NewCmdRoot(f).ExecuteContext(ctx)
 	f.Close()
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(err, cause) {
 		// Stopped by a signal outside a job run (while connecting, say).
 		err = fmt.Errorf("%w: %w", cause, err)
 	}
-	if err != nil {
+	code := exitcode.Of(err)
+	switch {
+	case err == nil:
+	case f.JSONLogs():
+		// Every line on stderr is JSON, the last one too: jq never chokes.
+		log := zerolog.New(os.Stderr).With().Timestamp().Logger()
+		log.Error().Str("error", err.Error()).Int("exit_code", code).Msg("cortexctl failed")
+	default:
 		fmt.Fprintf(os.Stderr, "Error: %s\n", err)
 	}
-	os.Exit(exitcode.Of(err))
+	os.Exit(code)
 }

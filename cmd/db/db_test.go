@@ -44,6 +44,7 @@ func TestDBRefusals(t *testing.T) {
 		{"seed without --demo", "seed", nil, "nothing to seed: pass --demo"},
 		{"seed bad --as-of", "seed", []string{"--demo", "--as-of", "soon"}, `invalid --as-of "soon"`},
 		{"seed unknown flag", "seed", []string{"--demo", "--all"}, "unknown flag: --all"},
+		{"seed --as-of given but empty", "seed", []string{"--demo", "--as-of", ""}, "--as-of was given but is empty"},
 		{"migrate takes no argument", "migrate", []string{"up"}, `takes no arguments, got "up"`},
 		{"migrate status takes no argument", "status", []string{"now"}, `takes no arguments, got "now"`},
 	} {

@@ -61,7 +61,7 @@ func runMigrate(ctx context.Context, opts *MigrateOptions) error {
 			return err
 		}
 	}
-	_, err = fmt.Fprintf(out, "schema is at version %d (%d migrations applied now)\n", version, len(applied))
+	_, err = fmt.Fprintf(out, "schema is at version %d (%s applied now)\n", version, cmdutil.Plural(len(applied), "migration"))
 	return err
 }
 

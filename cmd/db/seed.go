@@ -42,9 +42,12 @@ the demo clients and keeps every other client.`,
 			if !demo {
 				return exitcode.Errorf(exitcode.Usage, "nothing to seed: pass --demo to load the demo data set")
 			}
-			var err error
-			if opts.AsOf, err = cmdutil.ParseAsOf(asOf, f.Now); err != nil {
-				return err
+			opts.AsOf = f.Now().UTC().Truncate(time.Microsecond)
+			if asOf != "" {
+				var err error
+				if opts.AsOf, err = cmdutil.ParseAsOf(asOf); err != nil {
+					return err
+				}
 			}
 			if runF != nil {
 				return runF(opts)

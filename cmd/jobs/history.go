@@ -74,7 +74,7 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 	for _, r := range runs {
 		asOf, exit, dur, msg := "-", "-", "-", ""
 		if r.AsOf != nil {
-			asOf = r.AsOf.Format(time.RFC3339)
+			asOf = cmdutil.Instant(*r.AsOf)
 		}
 		if r.ExitCode != nil {
 			exit = fmt.Sprint(*r.ExitCode)
@@ -84,7 +84,7 @@ func runHistory(ctx context.Context, opts *HistoryOptions) error {
 		}
 		if r.Error != nil {
 			msg = *r.Error
-			if len(msg) > 80 {
+			if len(msg) > 80 && f.IOStreams.IsStdoutTTY() { // a pipe gets it whole
 				msg = msg[:77] + "..."
 			}
 		}

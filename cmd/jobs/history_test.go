@@ -41,6 +41,7 @@ func TestHistoryRefusals(t *testing.T) {
 		want string
 	}{
 		{"unknown job", []string{"--job", "bogus"}, `unknown --job "bogus": use one of billing-overage, billing-grace`},
+		{"job given but empty", []string{"--job", ""}, "--job was given but is empty"},
 		{"limit 0", []string{"--limit", "0"}, "--limit 0 is out of range: use 1 to 1000"},
 		{"limit 1001", []string{"--limit", "1001"}, "--limit 1001 is out of range"},
 		{"limit not a number", []string{"--limit", "all"}, `invalid argument "all" for "--limit"`},

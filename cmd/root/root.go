@@ -20,8 +20,8 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 		Use:   "cortexctl",
 		Short: "CortexLayer operations: billing jobs, migrations, run history",
 		Long: `cortexctl runs CortexLayer's scheduled jobs. Each command runs to completion
-and exits; cron starts them. Results go to stdout (a table on a terminal,
-JSON otherwise), logs to stderr.
+and exits; cron starts them. Results go to stdout (a table, or JSON with
+-o json), logs to stderr (JSON when stderr is not a terminal).
 
 ` + cmdutil.ExitCodesHelp,
 		SilenceErrors: true,
@@ -29,11 +29,23 @@ JSON otherwise), logs to stderr.
 		Args:          cmdutil.NoArgs,
 		RunE:          func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := cmdutil.RefuseEmptyFlags(cmd); err != nil {
+				return err
+			}
 			fl := cmd.Flags()
+			source := func(flag, env string) string {
+				if !fl.Changed(flag) && f.Env(env) != "" {
+					return env
+				}
+				return "--" + flag
+			}
 			s.DatabaseURL = cmdutil.EnvOr(s.DatabaseURL, fl.Changed("database-url"), f.Env, cmdutil.EnvDatabaseURL, "")
 			s.LogFormat = cmdutil.EnvOr(s.LogFormat, fl.Changed("log-format"), f.Env, cmdutil.EnvLogFormat, "auto")
 			s.LogLevel = cmdutil.EnvOr(s.LogLevel, fl.Changed("log-level"), f.Env, cmdutil.EnvLogLevel, "info")
 			s.Output = cmdutil.EnvOr(s.Output, fl.Changed("output"), f.Env, cmdutil.EnvOutput, "")
+			s.LogFormatFrom = source("log-format", cmdutil.EnvLogFormat)
+			s.LogLevelFrom = source("log-level", cmdutil.EnvLogLevel)
+			s.OutputFrom = source("output", cmdutil.EnvOutput)
 			return f.Setup()
 		},
 	}
@@ -42,11 +54,13 @@ JSON otherwise), logs to stderr.
 		"PostgreSQL connection string (env "+cmdutil.EnvDatabaseURL+"; else libpq's PG* variables)")
 	pf.StringVar(&s.LogFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), json, console (env "+cmdutil.EnvLogFormat+")")
 	pf.StringVar(&s.LogLevel, "log-level", "info", "log level: debug, info, warn, error (env "+cmdutil.EnvLogLevel+")")
-	pf.StringVarP(&s.Output, "output", "o", "", "result format: table or json (default: table on a terminal, JSON otherwise) (env "+cmdutil.EnvOutput+")")
+	pf.StringVarP(&s.Output, "output", "o", "", "result format: table or json (default table) (env "+cmdutil.EnvOutput+")")
 	root.SetFlagErrorFunc(cmdutil.FlagError)
 	root.SetOut(f.IOStreams.Out)
 	root.SetErr(f.IOStreams.ErrOut)
-	root.CompletionOptions.DisableDefaultCmd = true
+	b := f.Build
+	root.Version = fmt.Sprintf("%s (commit %s, built %s)", b.Version, b.Commit, b.Date)
+	root.SetVersionTemplate("cortexctl {{.Version}}\n")
 
 	root.AddCommand(newCmdVersion(f), billing.NewCmdBilling(f), dbcmd.NewCmdDB(f), jobs.NewCmdJobs(f))
 	return root

@@ -35,7 +35,7 @@ func TestGlobalSettings(t *testing.T) {
 		args []string
 		want cmdutil.Settings
 	}{
-		{"defaults on a pipe", nil, false, nil, cmdutil.Settings{LogFormat: "auto", LogLevel: "info", Output: "json"}},
+		{"defaults on a pipe: a table too", nil, false, nil, cmdutil.Settings{LogFormat: "auto", LogLevel: "info", Output: "table"}},
 		{"defaults on a terminal", nil, true, nil, cmdutil.Settings{LogFormat: "auto", LogLevel: "info", Output: "table"}},
 		{"environment", map[string]string{cmdutil.EnvDatabaseURL: "postgres://a@b/c", cmdutil.EnvLogFormat: "json",
 			cmdutil.EnvLogLevel: "debug", cmdutil.EnvOutput: "table"}, false, nil,
@@ -49,6 +49,7 @@ func TestGlobalSettings(t *testing.T) {
 			t.Parallel()
 			got, _, err := execRoot(t, tc.env, tc.tty, append([]string{"version"}, tc.args...)...)
 			require.NoError(t, err)
+			got.LogFormatFrom, got.LogLevelFrom, got.OutputFrom = "", "", "" // checked by TestGlobalRefusals' messages
 			require.Equal(t, tc.want, got)
 		})
 	}
@@ -63,12 +64,18 @@ func TestGlobalRefusals(t *testing.T) {
 		want string
 	}{
 		{"bad --output", nil, []string{"version", "--output", "yaml"}, `invalid --output "yaml": use table or json`},
-		{"bad output from the environment", map[string]string{cmdutil.EnvOutput: "xml"}, []string{"version"}, `invalid --output "xml"`},
+		{"bad output from the environment names the variable", map[string]string{cmdutil.EnvOutput: "yaml"}, []string{"version"}, `invalid CORTEXCTL_OUTPUT "yaml": use table or json`},
+		{"bad level from the environment", map[string]string{cmdutil.EnvLogLevel: "loud"}, []string{"version"}, `invalid CORTEXCTL_LOG_LEVEL "loud"`},
+		{"bad format from the environment", map[string]string{cmdutil.EnvLogFormat: "xml"}, []string{"version"}, `invalid CORTEXCTL_LOG_FORMAT "xml"`},
+		{"the flag, not the environment, is named when the flag is given", map[string]string{cmdutil.EnvOutput: "table"}, []string{"version", "-o", "yaml"}, `invalid --output "yaml"`},
+		{"a typo gets a suggestion", nil, []string{"biling"}, `unknown command "biling" for "cortexctl"; did you mean "billing"?`},
 		{"bad --log-level", nil, []string{"version", "--log-level", "loud"}, `invalid --log-level "loud"`},
 		{"bad --log-format", nil, []string{"version", "--log-format", "xml"}, `invalid --log-format "xml"`},
 		{"unknown command", nil, []string{"bogus"}, `unknown command "bogus" for "cortexctl"`},
 		{"unknown subcommand", nil, []string{"billing", "bogus"}, `unknown command "bogus" for "cortexctl billing"`},
 		{"unknown global flag", nil, []string{"--bogus", "version"}, "unknown flag: --bogus"},
+		{"--database-url given but empty", nil, []string{"version", "--database-url", ""}, "--database-url was given but is empty"},
+		{"--output given but empty", nil, []string{"version", "-o", ""}, "--output was given but is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -82,10 +89,25 @@ func TestGlobalRefusals(t *testing.T) {
 
 func TestVersion(t *testing.T) {
 	t.Parallel()
-	_, out, err := execRoot(t, nil, true, "version")
-	require.NoError(t, err)
-	require.Equal(t, "cortexctl v0.0.0-cmdtest (commit abc1234, built 2026-11-27T00:00:00Z)\n", out)
-	_, out, err = execRoot(t, nil, false, "version")
+	const line = "cortexctl v0.0.0-cmdtest (commit abc1234, built 2026-11-27T00:00:00Z)\n"
+	for _, tty := range []bool{true, false} {
+		_, out, err := execRoot(t, nil, tty, "version")
+		require.NoError(t, err)
+		require.Equal(t, line, out, "one line on a terminal and on a pipe alike")
+		_, out, err = execRoot(t, nil, tty, "--version")
+		require.NoError(t, err)
+		require.Equal(t, line, out, "--version says the same")
+	}
+	_, out, err := execRoot(t, nil, false, "version", "-o", "json")
 	require.NoError(t, err)
 	require.JSONEq(t, `{"version":"v0.0.0-cmdtest","commit":"abc1234","date":"2026-11-27T00:00:00Z"}`, out)
+}
+
+func TestCompletion(t *testing.T) {
+	t.Parallel()
+	for _, shell := range []string{"bash", "zsh", "fish"} {
+		_, out, err := execRoot(t, nil, false, "completion", shell)
+		require.NoError(t, err)
+		require.Contains(t, out, "cortexctl", shell)
+	}
 }

@@ -335,7 +335,7 @@ func (c *Client) withRetries(ctx context.Context, op operation, attempt func(con
 		delay := c.pauseFor(err, *used)
 		op.log.Warn().
 			Int("attempt", n).
-			Dur("retry_in", delay).
+			Int64("retry_in_ms", delay.Milliseconds()).
 			Bool("rate_limited", kind == retryRateLimited).
 			Str("error", c.scrub(describe(err))).
 			Msg(op.retryMsg)

@@ -260,7 +260,7 @@ func TestRateLimitRetriedAfterRetryAfter(t *testing.T) {
 	out := logs.String()
 	require.Contains(t, out, `"level":"warn"`)
 	require.Contains(t, out, `"attempt":1`)
-	require.Contains(t, out, `"retry_in":1000`)
+	require.Contains(t, out, `"retry_in_ms":1000`)
 	require.Contains(t, out, `"rate_limited":true`)
 	require.Contains(t, out, "code rate_limit")
 }

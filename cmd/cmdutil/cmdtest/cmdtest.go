@@ -26,9 +26,16 @@ func Factory(env map[string]string) (f *cmdutil.Factory, out, errOut *bytes.Buff
 	f = &cmdutil.Factory{
 		IOStreams: ios,
 		Env:       func(k string) string { return env[k] },
-		Now:       func() time.Time { return Now },
-		Build:     cmdutil.BuildInfo{Version: "v0.0.0-cmdtest", Commit: "abc1234", Date: "2026-11-27T00:00:00Z"},
-		Settings:  cmdutil.Settings{DatabaseURL: "postgres://nobody@127.0.0.1:1/none", LogFormat: "json", LogLevel: "info", Output: cmdutil.OutputJSON},
+		Environ: func() []string {
+			var kv []string
+			for k, v := range env {
+				kv = append(kv, k+"="+v)
+			}
+			return kv
+		},
+		Now:      func() time.Time { return Now },
+		Build:    cmdutil.BuildInfo{Version: "v0.0.0-cmdtest", Commit: "abc1234", Date: "2026-11-27T00:00:00Z"},
+		Settings: cmdutil.Settings{DatabaseURL: "postgres://nobody@127.0.0.1:1/none", LogFormat: "json", LogLevel: "info", Output: cmdutil.OutputJSON},
 	}
 	return f, out, errOut
 }
@@ -37,6 +44,7 @@ func Factory(env map[string]string) (f *cmdutil.Factory, out, errOut *bytes.Buff
 func Exec(cmd *cobra.Command, args ...string) error {
 	cmd.SetArgs(args)
 	cmd.SetFlagErrorFunc(cmdutil.FlagError)
+	cmd.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return cmdutil.RefuseEmptyFlags(cmd) }
 	cmd.SilenceErrors, cmd.SilenceUsage = true, true
 	var sink bytes.Buffer
 	cmd.SetOut(&sink)
