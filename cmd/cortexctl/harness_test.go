@@ -122,11 +122,13 @@ type overageJSON struct {
 		ID       uuid.UUID `json:"run_id"`
 		Status   string    `json:"status"`
 		DryRun   bool      `json:"dry_run"`
+		AsOf     time.Time `json:"as_of"`
 		ExitCode int       `json:"exit_code"`
 	} `json:"run"`
 	Report *struct {
-		Periods      []string `json:"periods"`
-		ClosedPeriod string   `json:"closed_period"`
+		AsOf         time.Time `json:"as_of"`
+		Periods      []string  `json:"periods"`
+		ClosedPeriod string    `json:"closed_period"`
 		Clients      []struct {
 			ClientID      uuid.UUID `json:"client_id"`
 			Period        string    `json:"period"`
