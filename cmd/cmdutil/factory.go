@@ -7,7 +7,6 @@ package cmdutil
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -70,7 +69,7 @@ func (f *Factory) Setup() error {
 	if err != nil || s.LogLevel == "" {
 		return exitcode.Errorf(exitcode.Usage, "invalid %s %q: use debug, info, warn or error", from(s.LogLevelFrom, "log-level"), s.LogLevel)
 	}
-	var w io.Writer = f.IOStreams.ErrOut
+	w := f.IOStreams.ErrOut
 	switch s.LogFormat {
 	case "json":
 	case "console":
