@@ -6,7 +6,6 @@ package cmdutil
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -185,10 +184,7 @@ func (s StripeSettings) Check() error {
 		return exitcode.Errorf(exitcode.Config,
 			"%s is not set: billing overage will not bill without Stripe. Set it, or pass --no-stripe to record charges in the ledger only (a later run with the key pushes them)", EnvStripeAPIKey)
 	}
-	if err := stripeclient.CheckConfig(s.APIKey, s.APIBase); err != nil {
-		return fmt.Errorf("%s/%s: %w", EnvStripeAPIKey, EnvStripeAPIBase, err)
-	}
-	return nil
+	return stripeclient.CheckConfig(s.APIKey, s.APIBase)
 }
 
 // Client builds a Stripe client that logs through log (a run's logger).
