@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"bytes"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -181,24 +183,46 @@ func TestSafetyLostLockDuringClientsCommitsNothingMore(t *testing.T) {
 	require.Equal(t, "failed", status)
 }
 
-// The lock session terminated while a charge is with Stripe: that answer is
-// recorded, no further charge is pushed, and the run exits 69.
-func TestSafetyLostLockDuringPushPushesNothingMore(t *testing.T) {
-	t.Parallel()
+// heldAtStripe is a real overage run whose first push Stripe has accepted
+// but not yet answered.
+type heldAtStripe struct {
+	c       *cli
+	cmd     *exec.Cmd
+	out, er *bytes.Buffer
+	release func()
+}
+
+// finish lets Stripe answer and waits for the run to end.
+func (h heldAtStripe) finish() result {
+	h.release()
+	return h.c.wait(h.cmd, h.out, h.er)
+}
+
+// pushingThree bills three clients for real, one push at a time, and
+// returns once Stripe has accepted the first charge and holds its answer.
+func pushingThree(t *testing.T) (*fixture.Fixture, *stripetest.Fake, heldAtStripe) {
+	t.Helper()
 	f := fixture.New(t)
 	overCap(f, 3)
 	fake := stripetest.NewFake(t)
 	c := stripeCLI(t, f, fake.URL())
-	accepted, releaseStripe := fake.BlockAfterAccept()
+	accepted, release := fake.BlockAfterAccept()
 	cmd, out, errb := c.start("billing", "overage", "--as-of", "2026-03-20T00:00:00Z", "--stripe-concurrency", "1", "--output", "json")
 	select {
 	case <-accepted:
 	case <-time.After(time.Minute):
 		t.Fatal("the run never reached Stripe")
 	}
+	return f, fake, heldAtStripe{c: c, cmd: cmd, out: out, er: errb, release: release}
+}
+
+// The lock session terminated while a charge is with Stripe: that answer is
+// recorded, no further charge is pushed, and the run exits 69.
+func TestSafetyLostLockDuringPushPushesNothingMore(t *testing.T) {
+	t.Parallel()
+	f, fake, run := pushingThree(t)
 	terminateLock(t, f, "billing-overage")
-	releaseStripe()
-	r := c.wait(cmd, out, errb)
+	r := run.finish()
 	require.Equal(t, 69, r.code, r.stderr)
 	require.Len(t, fake.Items(), 1, "nothing was pushed after the lock was lost")
 	var pending int
@@ -212,20 +236,9 @@ func TestSafetyLostLockDuringPushPushesNothingMore(t *testing.T) {
 // one, not "not accepted by Stripe".
 func TestSafetyStripeOutageAfterSomePostedIsNamedAnOutage(t *testing.T) {
 	t.Parallel()
-	f := fixture.New(t)
-	overCap(f, 3)
-	fake := stripetest.NewFake(t)
-	c := stripeCLI(t, f, fake.URL())
-	accepted, releaseStripe := fake.BlockAfterAccept()
-	cmd, out, errb := c.start("billing", "overage", "--as-of", "2026-03-20T00:00:00Z", "--stripe-concurrency", "1", "--output", "json")
-	select {
-	case <-accepted:
-	case <-time.After(time.Minute):
-		t.Fatal("the run never reached Stripe")
-	}
+	f, fake, run := pushingThree(t)
 	fake.FailNext(100, 500)
-	releaseStripe()
-	r := c.wait(cmd, out, errb)
+	r := run.finish()
 	require.Equal(t, 69, r.code, r.stderr)
 	final := finalError(t, r).Error
 	require.Contains(t, final, "Stripe unavailable: 1 charge posted, 2 charges left pending for the next run")
@@ -233,6 +246,9 @@ func TestSafetyStripeOutageAfterSomePostedIsNamedAnOutage(t *testing.T) {
 	rep := decode[overageJSON](t, r)
 	require.Equal(t, 1, rep.Report.Stripe.Posted)
 	require.Equal(t, 2, rep.Report.Stripe.Pending)
+	var pending int
+	f.Scalar(&pending, `SELECT count(*) FROM overage_charges WHERE status = 'pending'`)
+	require.Equal(t, 2, pending, "the ledger agrees with the report")
 }
 
 // The first SIGINT says at once that the run stops after the current client;
