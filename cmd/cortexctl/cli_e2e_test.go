@@ -45,7 +45,9 @@ func TestCLIRootHelp(t *testing.T) {
 	for _, cmd := range []struct{ name, short string }{
 		{"billing", "Daily billing jobs: overage charges and grace-period enforcement"},
 		{"db", "Database schema and data: migrate, migrate status, seed"},
-		{"jobs", "Job runs: history"},
+		{"jobs", "Job runs: history, show"},
+		{"clients", "Clients: list, show, enable, disable (audited)"},
+		{"charges", "Overage charges: list the ledger, pending pushes and their errors"},
 		{"version", "Print version, commit and build date"},
 	} {
 		require.Regexp(t, `(?m)^\s+`+cmd.name+`\s+`+regexp.QuoteMeta(cmd.short)+`$`, out, "command %s and its description", cmd.name)
@@ -99,7 +101,8 @@ func TestCLISubcommandHelp(t *testing.T) {
 
 	// Every command that does something shows an example.
 	for _, args := range [][]string{
-		{"version"}, {"db", "migrate"}, {"db", "migrate", "status"}, {"db", "seed"}, {"jobs", "history"},
+		{"version"}, {"db", "migrate"}, {"db", "migrate", "status"}, {"db", "seed"}, {"jobs", "history"}, {"jobs", "show"},
+		{"clients", "list"}, {"clients", "show"}, {"clients", "enable"}, {"clients", "disable"}, {"charges", "list"},
 	} {
 		out := c.runOK(append(args, "--help")...).stdout
 		require.Containsf(t, out, "Examples:", "cortexctl %s --help", strings.Join(args, " "))
@@ -208,6 +211,12 @@ func TestCLIUnmigratedDatabase(t *testing.T) {
 		{"billing", "overage", "--no-stripe"},
 		{"db", "seed", "--demo"},
 		{"jobs", "history"},
+		{"jobs", "show", "1e05"},
+		{"clients", "list"},
+		{"clients", "show", "over@example.test"},
+		{"clients", "enable", "over@example.test", "--note", "n"},
+		{"clients", "disable", "over@example.test", "--note", "n"},
+		{"charges", "list"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
