@@ -36,6 +36,15 @@ func NameWriter(ctx context.Context, q Querier, actor, jobRunID string) error {
 	return nil
 }
 
+// WriteNote records why the changes of the transaction q are made, in the
+// writer's words, on the client_status_events rows the trigger writes.
+func WriteNote(ctx context.Context, q Querier, note string) error {
+	if _, err := q.Exec(ctx, `SELECT set_config('cortexctl.note', $1, true)`, note); err != nil {
+		return fmt.Errorf("record the note: %w", err)
+	}
+	return nil
+}
+
 // Defaults applied when the connection string does not set them.
 const (
 	DefaultStatementTimeout = 5 * time.Minute

@@ -76,7 +76,11 @@ func RefuseEmptyFlags(cmd *cobra.Command) error {
 // digits), or a date meaning 00:00 UTC that day. The instant is truncated
 // to the microsecond, as PostgreSQL keeps it, so the instant evaluated is
 // the instant recorded.
-func ParseAsOf(s string) (time.Time, error) {
+func ParseAsOf(s string) (time.Time, error) { return ParseInstant("as-of", s) }
+
+// ParseInstant reads the instant given to --flag as ParseAsOf does: RFC
+// 3339, or a date meaning 00:00 UTC that day.
+func ParseInstant(flag, s string) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
 		return t.UTC().Truncate(time.Microsecond), nil
 	}
@@ -84,7 +88,23 @@ func ParseAsOf(s string) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, exitcode.Errorf(exitcode.Usage,
-		"invalid --as-of %q: use RFC 3339 (2026-11-27T02:00:00Z) or a date (2026-11-27, meaning 00:00 UTC)", s)
+		"invalid --%s %q: use RFC 3339 (2026-11-27T02:00:00Z) or a date (2026-11-27, meaning 00:00 UTC)", flag, s)
+}
+
+// OneArg accepts exactly one positional argument, not blank; what names
+// it in the errors ("a client: its id or e-mail").
+func OneArg(what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		switch {
+		case len(args) == 0:
+			return exitcode.Errorf(exitcode.Usage, "%s needs %s (see '%s --help')", cmd.CommandPath(), what, cmd.CommandPath())
+		case len(args) > 1:
+			return exitcode.Errorf(exitcode.Usage, "%s takes one argument, %s; got %d: %q", cmd.CommandPath(), what, len(args), strings.Join(args, " "))
+		case strings.TrimSpace(args[0]) == "":
+			return exitcode.Errorf(exitcode.Usage, "%s was given an empty argument: it needs %s", cmd.CommandPath(), what)
+		}
+		return nil
+	}
 }
 
 // JobFlags are the flags every job shares, declared once: --as-of,

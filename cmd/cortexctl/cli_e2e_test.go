@@ -45,7 +45,9 @@ func TestCLIRootHelp(t *testing.T) {
 	for _, cmd := range []struct{ name, short string }{
 		{"billing", "Daily billing jobs: overage charges and grace-period enforcement"},
 		{"db", "Database schema and data: migrate, migrate status, seed"},
-		{"jobs", "Job runs: history"},
+		{"jobs", "Job runs: history, show"},
+		{"clients", "Clients: list, show, enable, disable (audited)"},
+		{"charges", "Overage charges: list the ledger, pending pushes and their errors"},
 		{"version", "Print version, commit and build date"},
 	} {
 		require.Regexp(t, `(?m)^\s+`+cmd.name+`\s+`+regexp.QuoteMeta(cmd.short)+`$`, out, "command %s and its description", cmd.name)
@@ -99,7 +101,8 @@ func TestCLISubcommandHelp(t *testing.T) {
 
 	// Every command that does something shows an example.
 	for _, args := range [][]string{
-		{"version"}, {"db", "migrate"}, {"db", "migrate", "status"}, {"db", "seed"}, {"jobs", "history"},
+		{"version"}, {"db", "migrate"}, {"db", "migrate", "status"}, {"db", "seed"}, {"jobs", "history"}, {"jobs", "show"},
+		{"clients", "list"}, {"clients", "show"}, {"clients", "enable"}, {"clients", "disable"}, {"charges", "list"},
 	} {
 		out := c.runOK(append(args, "--help")...).stdout
 		require.Containsf(t, out, "Examples:", "cortexctl %s --help", strings.Join(args, " "))
@@ -208,6 +211,12 @@ func TestCLIUnmigratedDatabase(t *testing.T) {
 		{"billing", "overage", "--no-stripe"},
 		{"db", "seed", "--demo"},
 		{"jobs", "history"},
+		{"jobs", "show", "1e05"},
+		{"clients", "list"},
+		{"clients", "show", "over@example.test"},
+		{"clients", "enable", "over@example.test", "--note", "n"},
+		{"clients", "disable", "over@example.test", "--note", "n"},
+		{"charges", "list"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			t.Parallel()
@@ -265,18 +274,27 @@ func TestCLIMigrate(t *testing.T) {
 		AppliedAt *time.Time `json:"applied_at"`
 	}
 
+	// Every embedded migration, in order; the newest is the schema version.
+	wantNames := []string{"00001_init.sql", "00002_operator_commands.sql"}
+	const latest = 2
+
 	// Status on an empty database: pending, and it creates nothing.
 	st := decode[statusOut](t, c.runOK("db", "migrate", "status", "--output", "json"))
-	require.Len(t, st, 1)
-	require.EqualValues(t, 1, st[0].Version)
-	require.False(t, st[0].Applied)
+	require.Len(t, st, len(wantNames))
+	for i, m := range st {
+		require.EqualValues(t, i+1, m.Version)
+		require.Equal(t, wantNames[i], m.Name)
+		require.False(t, m.Applied)
+	}
 	require.False(t, f.TableExists("goose_db_version"))
 
 	first := decode[migrateOut](t, c.runOK("db", "migrate", "--output", "json"))
-	require.Len(t, first.Applied, 1)
-	require.EqualValues(t, 1, first.Applied[0].Version)
-	require.Equal(t, "00001_init.sql", first.Applied[0].Name)
-	require.EqualValues(t, 1, first.SchemaVersion)
+	require.Len(t, first.Applied, len(wantNames))
+	for i, m := range first.Applied {
+		require.EqualValues(t, i+1, m.Version)
+		require.Equal(t, wantNames[i], m.Name)
+	}
+	require.EqualValues(t, latest, first.SchemaVersion)
 	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "job_runs", "overage_charges", "client_status_events"} {
 		require.Truef(t, f.TableExists(table), "table %s", table)
 	}
@@ -285,17 +303,20 @@ func TestCLIMigrate(t *testing.T) {
 	require.Regexp(t, `"applied":\s*\[\]`, r.stdout, "nothing applied is an empty list, not null")
 	second := decode[migrateOut](t, r)
 	require.Empty(t, second.Applied)
-	require.EqualValues(t, 1, second.SchemaVersion)
+	require.EqualValues(t, latest, second.SchemaVersion)
 
 	st = decode[statusOut](t, c.runOK("db", "migrate", "status", "--output", "json"))
-	require.Len(t, st, 1)
-	require.EqualValues(t, 1, st[0].Version)
-	require.True(t, st[0].Applied)
-	require.NotNil(t, st[0].AppliedAt)
+	require.Len(t, st, len(wantNames))
+	for _, m := range st {
+		require.True(t, m.Applied, m.Name)
+		require.NotNil(t, m.AppliedAt, m.Name)
+	}
 
 	// The human form says the same.
-	require.Contains(t, c.runOK("db", "migrate", "--output", "table").stdout, "schema is at version 1 (0 migrations applied now)")
-	require.Regexp(t, `(?m)^1\s+00001_init\.sql\s+applied\s+\S+`, c.runOK("db", "migrate", "status", "--output", "table").stdout)
+	require.Contains(t, c.runOK("db", "migrate", "--output", "table").stdout, "schema is at version 2 (0 migrations applied now)")
+	status := c.runOK("db", "migrate", "status", "--output", "table").stdout
+	require.Regexp(t, `(?m)^1\s+00001_init\.sql\s+applied\s+\S+`, status)
+	require.Regexp(t, `(?m)^2\s+00002_operator_commands\.sql\s+applied\s+\S+`, status)
 
 	// Now the jobs accept the database.
 	g := runGrace(t, c, "--as-of", rfc(graceAsOf))
@@ -320,13 +341,13 @@ func TestCLIMigrateConcurrently(t *testing.T) {
 	require.Equalf(t, 0, r1.code, "first:\n%s", r1.stderr)
 	require.Equalf(t, 0, r2.code, "second:\n%s", r2.stderr)
 	m1, m2 := decode[migrateOut](t, r1), decode[migrateOut](t, r2)
-	require.Equal(t, 1, len(m1.Applied)+len(m2.Applied), "the migration was applied once in all")
-	require.EqualValues(t, 1, m1.SchemaVersion)
-	require.EqualValues(t, 1, m2.SchemaVersion)
+	require.Equal(t, 2, len(m1.Applied)+len(m2.Applied), "each of the two migrations was applied once in all")
+	require.EqualValues(t, 2, m1.SchemaVersion)
+	require.EqualValues(t, 2, m2.SchemaVersion)
 
 	var n int
-	f.Scalar(&n, `SELECT count(*) FROM goose_db_version WHERE version_id = 1 AND is_applied`)
-	require.Equal(t, 1, n)
+	f.Scalar(&n, `SELECT count(*) FROM goose_db_version WHERE version_id IN (1, 2) AND is_applied`)
+	require.Equal(t, 2, n)
 	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "job_runs", "overage_charges", "client_status_events"} {
 		require.Truef(t, f.TableExists(table), "table %s", table)
 	}

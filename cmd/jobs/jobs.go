@@ -15,5 +15,5 @@ var Names = []string{overage.Name, grace.Name}
 
 // NewCmdJobs is `cortexctl jobs`.
 func NewCmdJobs(f *cmdutil.Factory) *cobra.Command {
-	return cmdutil.Group("jobs", "Job runs: history", NewCmdHistory(f, nil))
+	return cmdutil.Group("jobs", "Job runs: history, show", NewCmdHistory(f, nil), NewCmdShow(f, nil))
 }

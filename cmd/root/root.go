@@ -1,5 +1,6 @@
 // Package root assembles the cortexctl command tree: the global flags, the
-// version command, and one command group per noun (billing, db, jobs).
+// version command, and one command group per noun (billing, charges,
+// clients, db, jobs).
 package root
 
 import (
@@ -8,6 +9,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/billing"
+	"github.com/cortexlayer/cortexctl/cmd/charges"
+	"github.com/cortexlayer/cortexctl/cmd/clients"
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	dbcmd "github.com/cortexlayer/cortexctl/cmd/db"
 	"github.com/cortexlayer/cortexctl/cmd/jobs"
@@ -18,7 +21,7 @@ func NewCmdRoot(f *cmdutil.Factory) *cobra.Command {
 	s := &f.Settings
 	root := &cobra.Command{
 		Use:   "cortexctl",
-		Short: "CortexLayer operations: billing jobs, migrations, run history",
+		Short: "CortexLayer operations: billing jobs, clients and charges, migrations, run history",
 		Long: `cortexctl runs CortexLayer's scheduled jobs. Each command runs to completion
 and exits; cron starts them. Results go to stdout (a table, or JSON with
 -o json), logs to stderr (JSON when stderr is not a terminal).
@@ -62,7 +65,8 @@ and exits; cron starts them. Results go to stdout (a table, or JSON with
 	root.Version = fmt.Sprintf("%s (commit %s, built %s)", b.Version, b.Commit, b.Date)
 	root.SetVersionTemplate("cortexctl {{.Version}}\n")
 
-	root.AddCommand(newCmdVersion(f), billing.NewCmdBilling(f), dbcmd.NewCmdDB(f), jobs.NewCmdJobs(f))
+	root.AddCommand(newCmdVersion(f), billing.NewCmdBilling(f), dbcmd.NewCmdDB(f), jobs.NewCmdJobs(f),
+		clients.NewCmdClients(f), charges.NewCmdCharges(f))
 	return root
 }
 

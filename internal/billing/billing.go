@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -78,6 +80,9 @@ func CapsOf(p Plan) Caps {
 // Billable is the number of overage units in used: max(0, used − soft).
 func (c Caps) Billable(used int64) int64 { return max(0, used-c.Soft) }
 
+// OverSoft reports whether used is beyond the soft cap: some of it is billed.
+func (c Caps) OverSoft(used int64) bool { return used > c.Soft }
+
 // OverHard reports whether used is beyond the hard cap.
 func (c Caps) OverHard(used int64) bool { return used > c.Hard }
 
@@ -135,15 +140,23 @@ const (
 	StatusDisabled  = "disabled"
 	StatusCancelled = "cancelled"
 
-	ReasonHardCap      = "hard_cap"
-	ReasonGraceExpired = "grace_expired"
+	ReasonHardCap               = "hard_cap"
+	ReasonGraceExpired          = "grace_expired"
+	ReasonAdmin                 = "admin"
+	ReasonSubscriptionCancelled = "subscription_cancelled"
 )
+
+// Statuses are the billing statuses a client can be in.
+var Statuses = []string{StatusActive, StatusGrace, StatusDisabled, StatusCancelled}
 
 // Status is a client's billing status as the rules see it.
 type Status struct {
 	Billing        string
 	DisabledReason string    // empty unless disabled
 	DisabledAt     time.Time // zero if unknown
+	// HardCapExemptUntil is the end of an operator's exemption from the
+	// hard-cap disable (clients.hard_cap_exempt_until); zero: none.
+	HardCapExemptUntil time.Time
 }
 
 // CapAction is what the hard-cap rule does to a client.
@@ -155,14 +168,15 @@ const (
 	CapReactivate CapAction = "reactivate"
 )
 
-// HardCapAction decides the hard-cap rule for a client whose usage in the
-// current period is used: an active client beyond the hard cap is disabled;
-// a client disabled for the hard cap in an earlier period, and not beyond it
-// now, is set back to active. Every other status is left alone, and so is a
-// disabled client whose disable instant is unknown.
-func HardCapAction(s Status, caps Caps, used int64, current Period) CapAction {
+// HardCapAction decides the hard-cap rule at asOf for a client whose usage
+// in the current period is used: an active client beyond the hard cap is
+// disabled, unless an operator exempted it until after asOf (it is billed,
+// not disabled); a client disabled for the hard cap in an earlier period,
+// and not beyond it now, is set back to active. Every other status is left
+// alone, and so is a disabled client whose disable instant is unknown.
+func HardCapAction(s Status, caps Caps, used int64, current Period, asOf time.Time) CapAction {
 	switch {
-	case s.Billing == StatusActive && caps.OverHard(used):
+	case s.Billing == StatusActive && caps.OverHard(used) && !HardCapExempt(s.HardCapExemptUntil, asOf):
 		return CapDisable
 	case s.Billing == StatusDisabled && s.DisabledReason == ReasonHardCap && !s.DisabledAt.IsZero() &&
 		s.DisabledAt.Before(current.Start) && !caps.OverHard(used):
@@ -199,4 +213,90 @@ func GraceDecision(startedAt, asOf time.Time, paidSince bool, period time.Durati
 // than maxPercent of them.
 func BlastRadiusExceeded(n, active int64, maxPercent int64) bool {
 	return n*100 > active*maxPercent
+}
+
+// HardCapExempt reports whether an exemption from the hard-cap disable that
+// ends at until (zero: none) still holds at asOf: it holds before until,
+// and from until on the hard-cap rule applies again.
+func HardCapExempt(until, asOf time.Time) bool {
+	return !until.IsZero() && asOf.Before(until)
+}
+
+// Why an operator's status change is refused. Each is wrapped with the
+// details (the status, the usage, the instants) by the rule that returns it.
+var (
+	// ErrExemptionNotAfterNow: an exemption must end after the instant it is granted.
+	ErrExemptionNotAfterNow = errors.New("the exemption must end after now")
+	// ErrExemptionBeyondPeriod: an exemption ends at the latest when the
+	// current period does; the next period starts with a fresh count.
+	ErrExemptionBeyondPeriod = errors.New("the exemption may not run past the end of the current billing period")
+	// ErrNotDisabled: only a disabled client can be enabled.
+	ErrNotDisabled = errors.New("the client is not disabled")
+	// ErrOverHardCap: an enabled client beyond its hard cap with no exemption
+	// would be disabled again by the next overage run.
+	ErrOverHardCap = errors.New("the next overage run would disable it again")
+	// ErrNotOperatorReason: the reason is not one an operator may set.
+	ErrNotOperatorReason = errors.New("not a reason an operator may set")
+	// ErrNotDisablable: only an active client or one in grace can be disabled by hand.
+	ErrNotDisablable = errors.New("the client cannot be disabled by hand")
+)
+
+// OperatorReasons are the disable reasons an operator may set by hand.
+// hard_cap and grace_expired belong to the jobs, which undo or keep them by
+// their own rules (a hard_cap disable is lifted next period), and
+// subscription_cancelled to the subscription flow.
+var OperatorReasons = []string{ReasonAdmin}
+
+// CheckExemptUntil checks an exemption from the hard-cap disable granted at
+// now to end at until: after now, and no later than the end of the billing
+// period that contains now.
+func CheckExemptUntil(until, now time.Time) error {
+	end := PeriodOf(now).End
+	switch {
+	case !until.After(now):
+		return fmt.Errorf("%w: %s is not after %s", ErrExemptionNotAfterNow,
+			until.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	case until.After(end):
+		return fmt.Errorf("%w: %s is after %s, when period %s ends", ErrExemptionBeyondPeriod,
+			until.UTC().Format(time.RFC3339), end.Format(time.RFC3339), PeriodOf(now))
+	}
+	return nil
+}
+
+// CheckEnable decides whether a client in status s may be set back to
+// active at now, with used queries in the current period against caps and
+// an exemption until exemptUntil (zero: none). Only a disabled client is
+// enabled. Once active, a client beyond its hard cap is disabled by the next
+// overage run (whatever it was disabled for), so it is enabled only with an
+// exemption; an exemption given must pass CheckExemptUntil.
+func CheckEnable(s Status, caps Caps, used int64, now, exemptUntil time.Time) error {
+	if s.Billing != StatusDisabled {
+		return fmt.Errorf("%w: its status is %s", ErrNotDisabled, s.Billing)
+	}
+	if !exemptUntil.IsZero() {
+		if err := CheckExemptUntil(exemptUntil, now); err != nil {
+			return err
+		}
+	}
+	if caps.OverHard(used) && !HardCapExempt(exemptUntil, now) {
+		return fmt.Errorf("%w: its %d queries this period (%s) are beyond its hard cap of %d",
+			ErrOverHardCap, used, PeriodOf(now), caps.Hard)
+	}
+	return nil
+}
+
+// CheckDisable decides whether an operator may disable a client in status s
+// for reason: an active client or one in grace, for one of OperatorReasons.
+func CheckDisable(s Status, reason string) error {
+	if !slices.Contains(OperatorReasons, reason) {
+		return fmt.Errorf("%w: %q; an operator may set %s", ErrNotOperatorReason, reason, strings.Join(OperatorReasons, ", "))
+	}
+	switch s.Billing {
+	case StatusActive, StatusGrace:
+		return nil
+	case StatusDisabled:
+		return fmt.Errorf("%w: it is already disabled (%s)", ErrNotDisablable, s.DisabledReason)
+	default:
+		return fmt.Errorf("%w: its status is %s", ErrNotDisablable, s.Billing)
+	}
 }

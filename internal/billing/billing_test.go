@@ -355,6 +355,7 @@ func TestCapsBillableAndOverHard(t *testing.T) {
 			caps := billing.CapsOf(tt.plan)
 			require.Equal(t, tt.wantBillable, caps.Billable(tt.used))
 			require.Equal(t, tt.wantOverHard, caps.OverHard(tt.used))
+			require.Equal(t, tt.wantBillable > 0, caps.OverSoft(tt.used), "beyond the soft cap exactly when something is billable")
 		})
 	}
 }
@@ -524,8 +525,13 @@ func TestHardCapAction(t *testing.T) {
 		overOne = 1501
 	)
 
+	asOf := utc(2026, time.February, 20, 2, 0, 0, 0)
+
 	disabled := func(reason string, at time.Time) billing.Status {
 		return billing.Status{Billing: billing.StatusDisabled, DisabledReason: reason, DisabledAt: at}
+	}
+	exempt := func(until time.Time) billing.Status {
+		return billing.Status{Billing: billing.StatusActive, HardCapExemptUntil: until}
 	}
 
 	tests := []struct {
@@ -567,6 +573,15 @@ func TestHardCapAction(t *testing.T) {
 		{"other reason earlier, under", disabled("manual", earlier), under, billing.CapNone},
 		{"no reason earlier, under", disabled("", earlier), under, billing.CapNone},
 		{"no reason earlier, hard+1", disabled("", earlier), overOne, billing.CapNone},
+		// active with an operator's exemption: billed, not disabled, before its end
+		{"exempt until after as-of, hard+1, not disabled", exempt(asOf.Add(time.Hour)), overOne, billing.CapNone},
+		{"exempt until 1ns after as-of, hard+1, not disabled", exempt(asOf.Add(time.Nanosecond)), overOne, billing.CapNone},
+		{"exempt until exactly as-of has ended: disabled", exempt(asOf), overOne, billing.CapDisable},
+		{"exempt until before as-of has ended: disabled", exempt(asOf.Add(-time.Hour)), overOne, billing.CapDisable},
+		{"exempt until the period's end, hard+1, not disabled", exempt(current.End), overOne, billing.CapNone},
+		{"exempt, under: nothing", exempt(asOf.Add(time.Hour)), under, billing.CapNone},
+		{"an exemption on a hard_cap-disabled client changes nothing", billing.Status{Billing: billing.StatusDisabled,
+			DisabledReason: billing.ReasonHardCap, DisabledAt: earlier, HardCapExemptUntil: asOf.Add(time.Hour)}, under, billing.CapReactivate},
 		// unknown status
 		{"unknown status hard+1", billing.Status{Billing: "trial"}, overOne, billing.CapNone},
 		{"empty status hard+1", billing.Status{}, overOne, billing.CapNone},
@@ -574,7 +589,7 @@ func TestHardCapAction(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			require.Equal(t, tt.want, billing.HardCapAction(tt.status, caps, tt.used, current))
+			require.Equal(t, tt.want, billing.HardCapAction(tt.status, caps, tt.used, current, asOf))
 		})
 	}
 }

@@ -26,16 +26,19 @@ func apply(ctx context.Context, deps Deps, snap *snapshot, planned clientPlan, o
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
 
-	var disabledAt *time.Time
+	var disabledAt, exemptUntil *time.Time
 	err = tx.QueryRow(ctx, `
-		SELECT billing_status, coalesce(disabled_reason, ''), disabled_at FROM clients WHERE id = $1 FOR UPDATE`,
-		c.id).Scan(&c.status.Billing, &c.status.DisabledReason, &disabledAt)
+		SELECT billing_status, coalesce(disabled_reason, ''), disabled_at, hard_cap_exempt_until FROM clients WHERE id = $1 FOR UPDATE`,
+		c.id).Scan(&c.status.Billing, &c.status.DisabledReason, &disabledAt, &exemptUntil)
 	if err != nil {
 		return planned.lines, fmt.Errorf("lock client: %w", err)
 	}
-	c.status.DisabledAt = time.Time{}
+	c.status.DisabledAt, c.status.HardCapExemptUntil = time.Time{}, time.Time{}
 	if disabledAt != nil {
 		c.status.DisabledAt = *disabledAt
+	}
+	if exemptUntil != nil {
+		c.status.HardCapExemptUntil = *exemptUntil
 	}
 	starts := make([]time.Time, len(open))
 	for i, p := range open {
@@ -49,7 +52,7 @@ func apply(ctx context.Context, deps Deps, snap *snapshot, planned clientPlan, o
 	if closed != nil {
 		charged[periodKey{c.id, closed.Start}] = snap.charged[periodKey{c.id, closed.Start}]
 	}
-	p, err := planClient(c, snap.used, charged, open, closed)
+	p, err := planClient(c, snap.used, charged, open, closed, asOf)
 	if err != nil {
 		return planned.lines, err
 	}

@@ -204,7 +204,7 @@ func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	plans := planAll(snap, open, closed)
+	plans := planAll(snap, open, closed, opts.AsOf)
 	rep.Totals.ClientsEvaluated = len(snap.clients)
 	if rep.Stripe.Pending, err = countPending(ctx, deps.DB, opts.ClientID); err != nil {
 		return rep, err

@@ -37,7 +37,7 @@ type snapshot struct {
 
 const clientsSQL = `
 	SELECT c.id, c.email, c.stripe_customer_id, c.billing_status, coalesce(c.disabled_reason, ''), c.disabled_at,
-	       p.code, p.monthly_query_limit, p.soft_cap_percent, p.hard_cap_percent, p.overage_unit_price_micros, p.currency
+	       c.hard_cap_exempt_until, p.code, p.monthly_query_limit, p.soft_cap_percent, p.hard_cap_percent, p.overage_unit_price_micros, p.currency
 	FROM clients c JOIN plans p ON p.code = c.plan_code
 	WHERE $1::uuid IS NULL OR c.id = $1
 	ORDER BY c.id`
@@ -71,12 +71,15 @@ func loadSnapshot(ctx context.Context, q db.Querier, opts Options, open []billin
 	}
 	clients, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (client, error) {
 		var c client
-		var disabledAt *time.Time
+		var disabledAt, exemptUntil *time.Time
 		err := row.Scan(&c.id, &c.email, &c.customerID, &c.status.Billing, &c.status.DisabledReason, &disabledAt,
-			&c.plan.Code, &c.plan.MonthlyLimit, &c.plan.SoftCapPercent, &c.plan.HardCapPercent,
+			&exemptUntil, &c.plan.Code, &c.plan.MonthlyLimit, &c.plan.SoftCapPercent, &c.plan.HardCapPercent,
 			&c.plan.UnitPriceMicros, &c.plan.Currency)
 		if disabledAt != nil {
 			c.status.DisabledAt = *disabledAt
+		}
+		if exemptUntil != nil {
+			c.status.HardCapExemptUntil = *exemptUntil
 		}
 		return c, err
 	})
@@ -165,10 +168,10 @@ type pendingCharge struct {
 
 func (p clientPlan) writes() bool { return len(p.charges) > 0 || p.cap != billing.CapNone }
 
-func planAll(s *snapshot, open []billing.Period, closed *billing.Period) []clientPlan {
+func planAll(s *snapshot, open []billing.Period, closed *billing.Period, asOf time.Time) []clientPlan {
 	out := make([]clientPlan, 0, len(s.clients))
 	for _, c := range s.clients {
-		p, err := planClient(c, s.used, s.charged, open, closed)
+		p, err := planClient(c, s.used, s.charged, open, closed, asOf)
 		if err != nil {
 			p = clientPlan{client: c, cap: billing.CapNone, err: err}
 			for _, per := range open {
@@ -184,7 +187,7 @@ func planAll(s *snapshot, open []billing.Period, closed *billing.Period) []clien
 
 // planClient applies the billing rules to one client; it is also run again
 // inside the client's transaction, with the charges re-read under lock.
-func planClient(c client, used, charged map[periodKey]int64, open []billing.Period, closed *billing.Period) (clientPlan, error) {
+func planClient(c client, used, charged map[periodKey]int64, open []billing.Period, closed *billing.Period, asOf time.Time) (clientPlan, error) {
 	p := clientPlan{client: c, cap: billing.CapNone}
 	caps := billing.CapsOf(c.plan)
 	if closed != nil {
@@ -212,9 +215,13 @@ func planClient(c client, used, charged map[periodKey]int64, open []billing.Peri
 			actions = append(actions, "bill")
 		}
 		if i == len(open)-1 { // the current period decides the status
-			p.cap = billing.HardCapAction(c.status, caps, used[k], per)
+			p.cap = billing.HardCapAction(c.status, caps, used[k], per, asOf)
 			if p.cap != billing.CapNone {
 				actions = append(actions, string(p.cap))
+			}
+			if c.status.Billing == billing.StatusActive && caps.OverHard(used[k]) && billing.HardCapExempt(c.status.HardCapExemptUntil, asOf) {
+				l.Note = fmt.Sprintf("beyond the hard cap, exempt until %s: billed, not disabled",
+					c.status.HardCapExemptUntil.UTC().Format(time.RFC3339))
 			}
 		}
 		l.Action = "none"

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -483,13 +484,88 @@ func stopped(ctx context.Context, err error) error {
 
 // History returns the newest runs, of one job or (job empty) of all.
 func History(ctx context.Context, q db.Querier, job string, limit int) ([]Record, error) {
+	return Runs(ctx, q, Filter{Job: job, Limit: limit})
+}
+
+// Filter selects runs from job_runs; zero fields select every run.
+type Filter struct {
+	Job    string        // one job's runs
+	Status string        // runs with this status (StatusSucceeded, ...)
+	Since  time.Time     // runs started at or after this instant
+	Within time.Duration // runs started within this long before the database's now()
+	Limit  int           // at most this many, newest first (required)
+}
+
+const recordColumns = `id, job, status, dry_run, as_of, host, pid, version, started_at, finished_at, exit_code, error, summary`
+
+// Runs returns the newest runs that pass the filter, newest first.
+func Runs(ctx context.Context, q db.Querier, f Filter) ([]Record, error) {
+	var since *time.Time
+	if !f.Since.IsZero() {
+		since = &f.Since
+	}
+	var within *int64
+	if f.Within > 0 {
+		us := f.Within.Microseconds()
+		within = &us
+	}
 	rows, err := q.Query(ctx, `
-		SELECT id, job, status, dry_run, as_of, host, pid, version, started_at, finished_at, exit_code, error, summary
-		FROM job_runs WHERE $1 = '' OR job = $1
-		ORDER BY started_at DESC LIMIT $2`, job, limit)
+		SELECT `+recordColumns+`
+		FROM job_runs
+		WHERE ($1 = '' OR job = $1) AND ($2 = '' OR status = $2)
+		  AND ($3::timestamptz IS NULL OR started_at >= $3)
+		  AND ($4::bigint IS NULL OR started_at >= now() - $4 * interval '1 microsecond')
+		ORDER BY started_at DESC LIMIT $5`, f.Job, f.Status, since, within, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("read job_runs: %w", err)
 	}
+	return collectRecords(rows)
+}
+
+// MaxCandidates is how many runs FindRun names when a prefix is ambiguous.
+const MaxCandidates = 10
+
+// FindRun returns the run whose id is id or starts with it (hex digits and
+// dashes, any case). A prefix that matches no run, or more than one, is an
+// exitcode.Usage error; an ambiguous one lists the runs it matches.
+func FindRun(ctx context.Context, q db.Querier, id string) (Record, error) {
+	prefix := strings.ToLower(strings.TrimSpace(id))
+	if prefix == "" {
+		return Record{}, exitcode.Errorf(exitcode.Usage, "no run id given: give a run id or its first characters, as `cortexctl jobs history` shows them")
+	}
+	if len(prefix) > 36 || strings.Trim(prefix, "0123456789abcdef-") != "" {
+		return Record{}, exitcode.Errorf(exitcode.Usage, "invalid run id %q: give a run id (a UUID) or its first characters, as `cortexctl jobs history` shows them", id)
+	}
+	rows, err := q.Query(ctx, `
+		SELECT `+recordColumns+`
+		FROM job_runs WHERE id::text LIKE $1 || '%'
+		ORDER BY started_at DESC LIMIT $2`, prefix, MaxCandidates+1)
+	if err != nil {
+		return Record{}, fmt.Errorf("read job_runs: %w", err)
+	}
+	found, err := collectRecords(rows)
+	if err != nil {
+		return Record{}, err
+	}
+	switch len(found) {
+	case 0:
+		return Record{}, exitcode.Errorf(exitcode.Usage, "no run has an id starting with %q: see `cortexctl jobs history`", prefix)
+	case 1:
+		return found[0], nil
+	}
+	var names []string
+	for i, r := range found {
+		if i == MaxCandidates {
+			names = append(names, "and more")
+			break
+		}
+		names = append(names, fmt.Sprintf("%s (%s, %s, started %s)", r.ID, r.Job, r.Status, r.StartedAt.Format(time.RFC3339)))
+	}
+	return Record{}, exitcode.Errorf(exitcode.Usage, "run id %q is ambiguous, it matches %s: give more of the id",
+		prefix, strings.Join(names, "; "))
+}
+
+func collectRecords(rows pgx.Rows) ([]Record, error) {
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Record, error) {
 		var rec Record
 		err := row.Scan(&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
