@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,18 +76,43 @@ func goraceOptions() string {
 }
 
 // start launches the binary without waiting for it.
-func (c *cli) start(args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+// syncBuffer is a process's output, safe to read while the process writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitForLine waits until the running process has written want to buf.
+func waitForLine(t testing.TB, buf *syncBuffer, want string) {
+	t.Helper()
+	require.Eventuallyf(t, func() bool { return strings.Contains(buf.String(), want) }, time.Minute, 10*time.Millisecond,
+		"the process never wrote %q; so far:\n%s", want, buf)
+}
+
+func (c *cli) start(args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	c.t.Helper()
 	cmd := exec.Command(binary, args...)
 	cmd.Env = c.env
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr syncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	require.NoError(c.t, cmd.Start())
 	return cmd, &stdout, &stderr
 }
 
 // wait waits for a started run, at most two minutes.
-func (c *cli) wait(cmd *exec.Cmd, stdout, stderr *bytes.Buffer) result {
+func (c *cli) wait(cmd *exec.Cmd, stdout, stderr *syncBuffer) result {
 	c.t.Helper()
 	done := make(chan struct{})
 	go func() {

@@ -235,6 +235,7 @@ func TestOverageSignalAndTimeoutStopBetweenClients(t *testing.T) {
 			f.WaitForLockWait()
 			if tc.signal != 0 {
 				signal(t, cmd, tc.signal)
+				waitForLine(t, errb, "stopping after the current client") // handled before the client in flight can finish
 			} else {
 				time.Sleep(3500 * time.Millisecond) // past --timeout, while the run waits inside a client
 			}

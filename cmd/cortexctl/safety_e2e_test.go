@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -188,7 +187,7 @@ func TestSafetyLostLockDuringClientsCommitsNothingMore(t *testing.T) {
 type heldAtStripe struct {
 	c       *cli
 	cmd     *exec.Cmd
-	out, er *bytes.Buffer
+	out, er *syncBuffer
 	release func()
 }
 
@@ -263,7 +262,7 @@ func TestSafetySecondSignalAbortsAtOnce(t *testing.T) {
 	cmd, out, errb := c.start("billing", "overage", "--no-stripe", "--as-of", "2026-03-20T00:00:00Z")
 	f.WaitForLockWait()
 	signal(t, cmd, syscall.SIGINT)
-	time.Sleep(200 * time.Millisecond) // let the first be handled on its own
+	waitForLine(t, errb, "stopping after the current client") // acknowledged while the client still waits
 	signal(t, cmd, syscall.SIGINT)
 	r := c.wait(cmd, out, errb) // returns while the row lock is still held
 	require.Equal(t, 130, r.code, r.stderr)
