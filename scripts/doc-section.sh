@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the bench scripts. write_doc_section FILE TITLE BEGIN END CONTENT
 # replaces the lines between the marker lines BEGIN and END of FILE with the
 # file CONTENT; without the markers it appends "## TITLE", the markers and

@@ -40,13 +40,19 @@ func chargeCount(f *fixture.Fixture) int {
 }
 
 // terminateLock ends the session that holds a job's advisory lock, as a
-// failover or an administrator would.
+// failover or an administrator would, and waits until it is gone (the
+// termination is only a signal: the backend holds the lock until it exits).
 func terminateLock(t *testing.T, f *fixture.Fixture, job string) {
 	t.Helper()
 	var n int
 	f.Scalar(&n, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
 		WHERE datname = current_database() AND application_name = $1`, "cortexctl/"+job+"/lock")
 	require.Equal(t, 1, n, "one lock session to terminate")
+	require.Eventually(t, func() bool {
+		f.Scalar(&n, `SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+			WHERE l.locktype = 'advisory' AND d.datname = current_database()`)
+		return n == 0
+	}, time.Minute, 10*time.Millisecond, "the terminated session still holds the lock")
 }
 
 // A flag given empty (a shell variable that came out empty) or the nil UUID
