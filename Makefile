@@ -8,8 +8,9 @@ GO      ?= go
 BIN     := bin/cortexctl
 MAIN    := ./cmd/cortexctl
 # Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestOverage -v'.
-# scripts/test.sh also reads CORTEXCTL_TEST_DATABASE_URL, STRIPE_MOCK_URL and
-# CORTEXCTL_TEST_SKIP (e.g. CORTEXCTL_TEST_SKIP=stripe-mock) from the environment.
+# scripts/test.sh also reads CORTEXCTL_TEST_DATABASE_URL, STRIPE_MOCK_URL,
+# CORTEXCTL_TEST_S3_ENDPOINT and CORTEXCTL_TEST_SKIP (e.g.
+# CORTEXCTL_TEST_SKIP=stripe-mock,s3) from the environment.
 TESTFLAGS ?=
 
 # Version info baked into the binary; override on the command line
@@ -35,7 +36,7 @@ build: ## Build bin/cortexctl with version, commit and date baked in
 	@echo "built $(BIN) ($(VERSION), $(COMMIT))"
 
 .PHONY: test
-test: ## Run all tests with -race; starts stripe-mock if none answers, needs PostgreSQL (scripts/test.sh)
+test: ## Run all tests with -race; starts stripe-mock and versitygw (S3) if none answers, needs PostgreSQL (scripts/test.sh)
 	@bash scripts/test.sh $(TESTFLAGS)
 
 .PHONY: lint
@@ -66,7 +67,7 @@ bench-push: ## Only the Stripe push benchmark: concurrency 1 vs 8 (scripts/bench
 	bash scripts/bench-push.sh
 
 .PHONY: tools
-tools: ## Install the pinned stripe-mock, gotestsum and golangci-lint into $(go env GOPATH)/bin
+tools: ## Install the pinned stripe-mock, gotestsum, versitygw and golangci-lint into $(go env GOPATH)/bin
 	@bash scripts/tools.sh
 
 .PHONY: clean

@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh [go test flags...]   e.g. scripts/test.sh -run TestOverage -v
 #
-# 1. Installs the pinned stripe-mock and gotestsum if missing (scripts/tools.sh).
+# 1. Installs the pinned stripe-mock, gotestsum and versitygw if missing
+#    (scripts/tools.sh; versitygw only when the S3 tests are not opted out).
 # 2. PostgreSQL (CORTEXCTL_TEST_DATABASE_URL) is the machine's service: if it
 #    does not answer, says how to start it and exits 1 (`.ci/run` starts it).
 # 3. stripe-mock (STRIPE_MOCK_URL, default http://127.0.0.1:STRIPE_MOCK_PORT):
@@ -12,12 +13,20 @@
 #    waits until it answers, and stops it on exit, also on failure or Ctrl-C.
 #    One that already answers is used and left alone. A STRIPE_MOCK_URL
 #    elsewhere is never started: a warning, then its tests fail.
-# 4. Runs the tests with gotestsum. Its summary lists each skipped and failed
+# 4. The S3 server (CORTEXCTL_TEST_S3_ENDPOINT, default
+#    http://127.0.0.1:CORTEXCTL_TEST_S3_PORT, 7070): if nothing answers there,
+#    starts the pinned versitygw on that port with the test credentials
+#    (internal/objstore/objstoretest) and a new data directory, waits until it
+#    answers, and on exit stops it and removes the directory. As for
+#    stripe-mock, one that already answers is used and left alone, and an
+#    endpoint elsewhere is never started. The object store tests also read
+#    what was uploaded with the aws CLI (`aws`; apt-get install awscli).
+# 5. Runs the tests with gotestsum. Its summary lists each skipped and failed
 #    test with its output ("=== Skipped", "=== Failed") and ends with
 #    "DONE N tests[, M skipped][, F failures] in Ts"; then this script prints
 #    how many tests were skipped.
 #
-# A service named in CORTEXCTL_TEST_SKIP (comma-separated, e.g. stripe-mock) is
+# A service named in CORTEXCTL_TEST_SKIP (comma-separated, e.g. stripe-mock,s3) is
 # not started, and the tests that need it skip if it does not answer; without
 # that, they fail (internal/testenv). The exit status is the tests' status.
 # Each service has its own service_<name> function; add the next one the same way.
@@ -28,6 +37,12 @@ export CORTEXCTL_TEST_DATABASE_URL=${CORTEXCTL_TEST_DATABASE_URL:-postgres://pos
 STRIPE_MOCK_PORT=${STRIPE_MOCK_PORT:-12111}
 STRIPE_MOCK_HTTPS_PORT=${STRIPE_MOCK_HTTPS_PORT:-12112}
 export STRIPE_MOCK_URL=${STRIPE_MOCK_URL:-http://127.0.0.1:$STRIPE_MOCK_PORT}
+S3_PORT=${CORTEXCTL_TEST_S3_PORT:-7070}
+export CORTEXCTL_TEST_S3_ENDPOINT=${CORTEXCTL_TEST_S3_ENDPOINT:-http://127.0.0.1:$S3_PORT}
+# The credentials of the S3 server this script starts, as in
+# internal/objstore/objstoretest (AccessKey, SecretKey).
+S3_ACCESS_KEY=cortexctl-test
+S3_SECRET_KEY=cortexctl-test-secret
 export CORTEXCTL_TEST_SKIP=${CORTEXCTL_TEST_SKIP:-}
 
 say() { printf 'test: %s\n' "$*"; }
@@ -51,9 +66,11 @@ opted_out() {
 
 # Services this run started, stopped in reverse order on exit: "name pid log".
 started_services=()
+# Directories this run made for the services it started, removed on exit.
+service_dirs=()
 events="" # go test -json events of the run, for counting skips
 cleanup() {
-  local rc=$? i name pid log
+  local rc=$? i name pid log dir
   [[ -z $events ]] || rm -f "$events"
   for ((i = ${#started_services[@]} - 1; i >= 0; i--)); do
     read -r name pid log <<<"${started_services[i]}"
@@ -63,6 +80,9 @@ cleanup() {
       wait "$pid" 2>/dev/null || true
     fi
     if ((rc == 0)); then rm -f "$log"; else say "$name's log is kept at $log" >&2; fi
+  done
+  for dir in "${service_dirs[@]}"; do
+    rm -rf "$dir"
   done
   if ((rc == 0)); then
     say "passed in $((SECONDS - started))s"
@@ -142,6 +162,31 @@ service_stripe_mock() {
   fi
 }
 
+s3_answers() {
+  # Any HTTP answer will do (versitygw answers 403 to an unsigned GET /).
+  curl -sS -o /dev/null --max-time 2 "$CORTEXCTL_TEST_S3_ENDPOINT/" 2>/dev/null
+}
+
+service_s3() {
+  local own=http://127.0.0.1:$S3_PORT dir
+  if s3_answers; then
+    say "an S3 server answers at $CORTEXCTL_TEST_S3_ENDPOINT; using it (the tests sign with access key $S3_ACCESS_KEY)"
+  elif opted_out s3; then
+    say "no S3 server answers at $CORTEXCTL_TEST_S3_ENDPOINT and CORTEXCTL_TEST_SKIP lists s3: not starting one; its tests will skip"
+  elif [[ ${CORTEXCTL_TEST_S3_ENDPOINT%/} != "$own" ]]; then
+    say "WARNING: nothing answers at CORTEXCTL_TEST_S3_ENDPOINT=$CORTEXCTL_TEST_S3_ENDPOINT and only $own is started here; the tests that need S3 will fail (unset CORTEXCTL_TEST_S3_ENDPOINT, or set CORTEXCTL_TEST_SKIP=s3)" >&2
+  else
+    dir=$(mktemp -d /tmp/cortexctl-test-s3.XXXXXX)
+    service_dirs+=("$dir")
+    start_service versitygw s3_answers 30 \
+      env ROOT_ACCESS_KEY="$S3_ACCESS_KEY" ROOT_SECRET_KEY="$S3_SECRET_KEY" \
+      versitygw --port "127.0.0.1:$S3_PORT" --quiet posix "$dir"
+  fi
+  if ! opted_out s3 && ! opted_out aws-cli && ! command -v aws >/dev/null; then
+    say "WARNING: the aws CLI is not installed: TestS3ObjectsReadByAWSCLI will fail (apt-get install awscli, or set CORTEXCTL_TEST_SKIP=aws-cli)" >&2
+  fi
+}
+
 # run_tests GO_TEST_FLAGS...: returns the tests' status.
 run_tests() {
   local rc=0 skipped
@@ -162,7 +207,10 @@ run_tests() {
   return "$rc"
 }
 
-bash scripts/tools.sh stripe-mock gotestsum
+tools=(stripe-mock gotestsum)
+opted_out s3 || tools+=(versitygw)
+bash scripts/tools.sh "${tools[@]}"
 service_postgres
 service_stripe_mock
+service_s3
 run_tests "$@"

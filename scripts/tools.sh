@@ -5,15 +5,19 @@
 #
 #   scripts/tools.sh                  install what is missing or at another version
 #   scripts/tools.sh --check          only report; exit 1 if something is missing
-#   scripts/tools.sh [--check] NAME... only these tools, e.g. `stripe-mock gotestsum`
+#   scripts/tools.sh [--check] NAME... only these tools, e.g. `stripe-mock gotestsum versitygw`
 #                                     (scripts/test.sh needs no golangci-lint)
+#
+# versitygw (the S3 server of the object store tests) takes about two minutes
+# to build the first time; later runs reuse the binary.
 set -euo pipefail
 
 STRIPE_MOCK_VERSION=v0.203.0
 GOLANGCI_LINT_VERSION=v2.15.0
 GOTESTSUM_VERSION=v1.13.0
+VERSITYGW_VERSION=v1.8.0
 
-usage() { echo "usage: $0 [--check] [stripe-mock|golangci-lint|gotestsum ...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--check] [stripe-mock|golangci-lint|gotestsum|versitygw ...]" >&2; exit 2; }
 
 check_only=false
 if [[ ${1:-} == --check ]]; then
@@ -23,7 +27,7 @@ fi
 wanted=("$@")
 for name in "${wanted[@]}"; do
   case $name in
-    stripe-mock | golangci-lint | gotestsum) ;;
+    stripe-mock | golangci-lint | gotestsum | versitygw) ;;
     *) usage ;;
   esac
 done
@@ -67,5 +71,7 @@ ensure golangci-lint github.com/golangci/golangci-lint/v2 \
   github.com/golangci/golangci-lint/v2/cmd/golangci-lint "$GOLANGCI_LINT_VERSION"
 ensure gotestsum gotest.tools/gotestsum \
   gotest.tools/gotestsum "$GOTESTSUM_VERSION"
+ensure versitygw github.com/versity/versitygw \
+  github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
 
 exit "$missing"
