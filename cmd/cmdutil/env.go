@@ -9,6 +9,11 @@ const (
 	EnvOutput        = "CORTEXCTL_OUTPUT"     // --output
 	EnvStripeAPIKey  = "STRIPE_API_KEY"       // secret: environment only, never a flag
 	EnvStripeAPIBase = "STRIPE_API_BASE"      // --stripe-api-base
+
+	EnvBackupURL        = "BACKUP_URL"            // --to: s3://bucket/prefix or file:///dir
+	EnvS3Endpoint       = "AWS_ENDPOINT_URL_S3"   // --s3-endpoint: R2, MinIO, versitygw
+	EnvAWSRegion        = "AWS_REGION"            // --s3-region
+	EnvBackupRecipients = "BACKUP_AGE_RECIPIENTS" // --age-recipient: age1… public keys, comma-separated
 )
 
 // EnvOr returns the flag's value if it was set, else the variable's, else def.

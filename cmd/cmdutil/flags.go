@@ -128,6 +128,15 @@ func (j *JobFlags) Bind(cmd *cobra.Command, defaultTimeout time.Duration, ignore
 	fl.StringVar(&j.client, "client", "", "only this client (its id)")
 }
 
+// BindRun declares only --dry-run and --timeout, for a job that evaluates
+// no instant and no client (db backup).
+func (j *JobFlags) BindRun(cmd *cobra.Command, defaultTimeout time.Duration) {
+	fl := cmd.Flags()
+	j.flags = fl
+	fl.BoolVar(&j.dryRun, "dry-run", false, "say what would be done, write nothing but the run's own job_runs row")
+	fl.DurationVar(&j.timeout, "timeout", defaultTimeout, "stop the run after this long")
+}
+
 // Params resolves the flags. Without --as-of, AsOf stays zero: the runner
 // takes the database's clock once the run holds its lock.
 func (j *JobFlags) Params() (runner.Params, error) {

@@ -12,5 +12,6 @@ import (
 func NewCmdDB(f *cmdutil.Factory) *cobra.Command {
 	migrate := NewCmdMigrate(f, nil)
 	migrate.AddCommand(NewCmdMigrateStatus(f, nil))
-	return cmdutil.Group("db", "Database schema and data: migrate, migrate status, seed", migrate, NewCmdSeed(f, nil))
+	return cmdutil.Group("db", "Database schema, data and backups: migrate, seed, backup, backups, verify, restore", migrate, NewCmdSeed(f, nil),
+		NewCmdBackup(f, nil), NewCmdBackups(f, nil), NewCmdVerify(f, nil), NewCmdRestore(f, nil))
 }

@@ -6,12 +6,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
+	"github.com/cortexlayer/cortexctl/jobs/backup"
 	"github.com/cortexlayer/cortexctl/jobs/grace"
 	"github.com/cortexlayer/cortexctl/jobs/overage"
 )
 
 // Names are the jobs that record runs.
-var Names = []string{overage.Name, grace.Name}
+var Names = []string{overage.Name, grace.Name, backup.Name}
 
 // NewCmdJobs is `cortexctl jobs`.
 func NewCmdJobs(f *cmdutil.Factory) *cobra.Command {
