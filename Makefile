@@ -28,7 +28,7 @@ GOLANGCI_LINT = $(TOOLS_BIN)/golangci-lint
 help: ## Show this list of targets
 	@echo 'Usage: make <target>'
 	@echo
-	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-11s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-zA-Z_-]+:.*## / { printf "  %-12s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build bin/cortexctl with version, commit and date baked in
@@ -58,9 +58,14 @@ demo: ## Build, start a local PostgreSQL if none answers, seed demo data and run
 	bash scripts/demo.sh
 
 .PHONY: bench
-bench: ## Run the benchmarks: overage job (scripts/bench.sh), then Stripe push (scripts/bench-push.sh, ~20 min)
+bench: ## Run the benchmarks: overage job, db backup (~15 min), Stripe push (~20 min)
 	bash scripts/bench.sh
+	bash scripts/bench-backup.sh
 	bash scripts/bench-push.sh
+
+.PHONY: bench-backup
+bench-backup: ## Only the backup benchmark: db backup vs pg_dump and the old way, on ~2 GB (scripts/bench-backup.sh)
+	bash scripts/bench-backup.sh
 
 .PHONY: bench-push
 bench-push: ## Only the Stripe push benchmark: concurrency 1 vs 8 (scripts/bench-push.sh)

@@ -236,8 +236,28 @@ header "billing grace: dry run, then for real"
 run --partial-ok billing grace --dry-run --output table
 run --partial-ok billing grace --output table
 
+header "backup: back up, list, verify, restore into a scratch database"
+# BACKUP_URL may point elsewhere (s3://...); the demo's default needs no cloud account.
+export BACKUP_URL=${BACKUP_URL:-file://$dev/backups}
+run db backup --output table
+run db backups
+run db verify latest
+if [[ -n ${maint_url:-} ]]; then
+  restored="${url_db}_demo_restore"
+  "$psql" "$maint_url" -Xq -v ON_ERROR_STOP=1 -v db="$restored" <<'SQL' || die "could not create the scratch database '$restored'"
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS :"db" WITH (FORCE);
+CREATE DATABASE :"db";
+SQL
+  run db restore latest --target-url "$url_base/$restored$url_query" --yes
+  info "the scratch database holds $("$psql" "$url_base/$restored$url_query" -XqtA -c 'SELECT count(*) FROM clients') clients; dropping it"
+  "$psql" "$maint_url" -Xq -v ON_ERROR_STOP=1 -v db="$restored" <<'SQL' || die "could not drop the scratch database '$restored'"
+DROP DATABASE :"db" WITH (FORCE);
+SQL
+fi
+
 header "job history"
 run jobs history --limit 10 --output table
 
 header "done"
-info "the demo data is in $(redact "$DATABASE_URL"); run bin/cortexctl --help for more"
+info "the demo data is in $(redact "$DATABASE_URL"), its backups in $BACKUP_URL; run bin/cortexctl --help for more"
