@@ -44,7 +44,7 @@ func TestCLIRootHelp(t *testing.T) {
 	out := r.stdout
 	for _, cmd := range []struct{ name, short string }{
 		{"billing", "Daily billing jobs: overage charges and grace-period enforcement"},
-		{"db", "Database schema and data: migrate, migrate status, seed"},
+		{"db", "Database schema, data and backups: migrate, seed, backup, backups, verify, restore"},
 		{"jobs", "Job runs: history, show"},
 		{"clients", "Clients: list, show, enable, disable (audited)"},
 		{"charges", "Overage charges: list the ledger, pending pushes and their errors"},

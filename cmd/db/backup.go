@@ -84,11 +84,7 @@ Needs a pg_dump whose major version is at least the server's (PATH, then
 }
 
 func splitList(s string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		out = append(out, f)
-	}
-	return out
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' })
 }
 
 func runBackup(ctx context.Context, opts *BackupOptions) error {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
@@ -50,8 +49,8 @@ pipe, so pg_restore --jobs is not used.`,
 			if opts.TargetURL == "" {
 				return exitcode.Errorf(exitcode.Usage, "--target-url is required: the database to restore into, e.g. postgres://postgres@db-new:5432/cortexlayer")
 			}
-			if _, err := pgx.ParseConfig(opts.TargetURL); err != nil {
-				return exitcode.Errorf(exitcode.Usage, "invalid --target-url: %v", err)
+			if _, err := backup.ParseTarget(opts.TargetURL); err != nil {
+				return err
 			}
 			if err := opts.Store.Resolve(f); err != nil {
 				return err
@@ -78,10 +77,6 @@ func runRestore(ctx context.Context, opts *RestoreOptions) error {
 	if err != nil {
 		return err
 	}
-	target, err := pgx.ParseConfig(opts.TargetURL)
-	if err != nil {
-		return exitcode.Errorf(exitcode.Usage, "invalid --target-url: %v", err)
-	}
 	st, err := opts.Store.Open(ctx)
 	if err != nil {
 		return err
@@ -98,7 +93,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions) error {
 	if err != nil {
 		return err
 	}
-	dest := fmt.Sprintf("%s@%s:%d/%s", target.User, target.Host, target.Port, target.Database)
+	dest := backup.TargetName(opts.TargetURL)
 	if f.IOStreams.IsStdoutTTY() && !opts.Yes {
 		fmt.Fprintf(f.IOStreams.Out, "Restore backup %s (%s, from %s) into %s? Type yes: ", m.ID, mib(m.Size), m.Database, dest)
 		answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
@@ -106,7 +101,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions) error {
 			return exitcode.Errorf(exitcode.Failed, "not confirmed: nothing was restored")
 		}
 	}
-	rep, err := backup.Restore(ctx, st, tools, m, ids, target, backup.RestoreOptions{Clean: opts.Clean, Force: opts.Force})
+	rep, err := backup.Restore(ctx, st, tools, m, ids, opts.TargetURL, backup.RestoreOptions{Clean: opts.Clean, Force: opts.Force})
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"filippo.io/age"
-	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
@@ -85,14 +84,14 @@ func runVerify(ctx context.Context, opts *VerifyOptions) error {
 	if err != nil {
 		return err
 	}
-	var drill *pgx.ConnConfig
-	var serverMajor = 0
+	serverMajor := 0
 	pool, err := f.DB(ctx)
-	if opts.Drill {
-		if err != nil {
-			return err
-		}
-		drill = pool.Config().ConnConfig.Copy()
+	if opts.Drill && err != nil {
+		return err
+	}
+	drill := pool
+	if !opts.Drill {
+		drill = nil
 	}
 	if err == nil {
 		if err := pool.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&serverMajor); err != nil {

@@ -306,7 +306,7 @@ func dump(ctx context.Context, deps Deps, tools Tools, recipients []age.Recipien
 	if len(recipients) > 0 {
 		if body, err = age.EncryptReader(p, recipients...); err != nil {
 			cancel()
-			p.wait()
+			_ = p.wait() // stopped: its error is the cancellation
 			wg.Wait()
 			return fmt.Errorf("start encryption: %w", err)
 		}
@@ -440,9 +440,9 @@ func (p *pipeline) wait() error {
 		}
 		switch {
 		case dumpErr != nil:
-			p.err = fmt.Errorf("pg_dump failed (%v): %s; nothing was kept", dumpErr, strings.TrimSpace(p.dumpErr.String()))
+			p.err = fmt.Errorf("pg_dump failed (%w): %s; nothing was kept", dumpErr, strings.TrimSpace(p.dumpErr.String()))
 		case tocErr != nil:
-			p.err = fmt.Errorf("pg_restore --list cannot read the archive back (%v): %s; nothing was kept", tocErr, strings.TrimSpace(p.tocOut.String()))
+			p.err = fmt.Errorf("pg_restore --list cannot read the archive back (%w): %s; nothing was kept", tocErr, strings.TrimSpace(p.tocOut.String()))
 		case p.tocEntries == 0:
 			p.err = errors.New("the archive's table of contents is empty; nothing was kept")
 		}

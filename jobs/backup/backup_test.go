@@ -127,7 +127,7 @@ func TestBackupVerifyDrillRestoreRoundTrip(t *testing.T) {
 			require.True(t, v.OK)
 			require.Equal(t, m.TOCEntries, v.TOCEntries)
 
-			drill, err := backup.Verify(context.Background(), st, tools(t), latest, nil, f.DB.Pool.Config().ConnConfig)
+			drill, err := backup.Verify(context.Background(), st, tools(t), latest, nil, f.DB.Pool)
 			require.NoError(t, err, "%v", drill.Problems)
 			require.True(t, drill.Drill)
 			require.Len(t, drill.Tables, len(m.Tables))
@@ -136,9 +136,7 @@ func TestBackupVerifyDrillRestoreRoundTrip(t *testing.T) {
 			}
 
 			target := dbtest.NewEmpty(t)
-			cfg, err := pgx.ParseConfig(target.URL)
-			require.NoError(t, err)
-			rep, err := backup.Restore(context.Background(), st, tools(t), latest, nil, cfg, backup.RestoreOptions{})
+			rep, err := backup.Restore(context.Background(), st, tools(t), latest, nil, target.URL, backup.RestoreOptions{})
 			require.NoError(t, err)
 			require.Equal(t, m.Size, rep.Size)
 			source := tableData(t, f.DB.URL)
@@ -246,9 +244,7 @@ func TestBackupEncrypted(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, m.TOCEntries, v.TOCEntries)
 			target := dbtest.NewEmpty(t)
-			cfg, err := pgx.ParseConfig(target.URL)
-			require.NoError(t, err)
-			_, err = backup.Restore(context.Background(), st, tools(t), m, []age.Identity{id}, cfg, backup.RestoreOptions{})
+			_, err = backup.Restore(context.Background(), st, tools(t), m, []age.Identity{id}, target.URL, backup.RestoreOptions{})
 			require.NoError(t, err)
 			var clients int
 			require.NoError(t, pgxScalar(target.URL, `SELECT count(*) FROM clients`, &clients))
@@ -356,17 +352,13 @@ func TestRestoreRefusals(t *testing.T) {
 	m := *res.Report.Manifest
 
 	busy := dbtest.New(t) // migrated: it holds tables
-	cfg, err := pgx.ParseConfig(busy.URL)
-	require.NoError(t, err)
-	_, err = backup.Restore(context.Background(), st, tools(t), m, nil, cfg, backup.RestoreOptions{})
+	_, err = backup.Restore(context.Background(), st, tools(t), m, nil, busy.URL, backup.RestoreOptions{})
 	require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
 	require.Contains(t, err.Error(), "holds 8 tables")
-	_, err = backup.Restore(context.Background(), st, tools(t), m, nil, cfg, backup.RestoreOptions{Clean: true})
+	_, err = backup.Restore(context.Background(), st, tools(t), m, nil, busy.URL, backup.RestoreOptions{Clean: true})
 	require.NoError(t, err, "--clean replaces what the backup holds")
 
-	self, err := pgx.ParseConfig(f.DB.URL)
-	require.NoError(t, err)
-	_, err = backup.Restore(context.Background(), st, tools(t), m, nil, self, backup.RestoreOptions{Clean: true})
+	_, err = backup.Restore(context.Background(), st, tools(t), m, nil, f.DB.URL, backup.RestoreOptions{Clean: true})
 	require.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", err)
 	require.Contains(t, err.Error(), "it is the database backup "+m.ID+" was taken from")
 }

@@ -36,14 +36,6 @@ func plan(ages []int, invalid map[int]bool, extra ...objstore.Object) backup.Ret
 	return backup.PlanRetention(append(objects, extra...), backups, now, 7*24*time.Hour, 3)
 }
 
-func deletedAges(r backup.Retention) []string {
-	var out []string
-	for _, d := range r.Delete {
-		out = append(out, d.ID[:8])
-	}
-	return out
-}
-
 func TestRetention(t *testing.T) {
 	t.Parallel()
 	var days []int

@@ -9,6 +9,7 @@ import (
 	"filippo.io/age"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/objstore"
 )
@@ -26,6 +27,25 @@ type RestoreReport struct {
 	Tables     int    `json:"tables_before"`
 	DurationMS int64  `json:"duration_ms"`
 	Size       int64  `json:"size"`
+}
+
+// ParseTarget reads a restore target's connection string; a bad one is a
+// usage error naming the flag.
+func ParseTarget(url string) (*pgx.ConnConfig, error) {
+	c, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, exitcode.Errorf(exitcode.Usage, "invalid --target-url: %s", db.Redact(err.Error()))
+	}
+	return c, nil
+}
+
+// TargetName is a restore target as user@host:port/dbname.
+func TargetName(url string) string {
+	c, err := pgx.ParseConfig(url)
+	if err != nil {
+		return db.Redact(url)
+	}
+	return describe(c)
 }
 
 // TargetCheck reads what a restore must know of its target: how many
@@ -67,7 +87,11 @@ func systemIdentifier(ctx context.Context, q interface {
 // a target that holds tables unless opts.Clean, and the backup's own
 // database unless opts.Force. The archive comes through a pipe, so
 // pg_restore --jobs cannot be used (it needs a seekable file).
-func Restore(ctx context.Context, store objstore.Store, tools Tools, m Manifest, identities []age.Identity, target *pgx.ConnConfig, opts RestoreOptions) (RestoreReport, error) {
+func Restore(ctx context.Context, store objstore.Store, tools Tools, m Manifest, identities []age.Identity, targetURL string, opts RestoreOptions) (RestoreReport, error) {
+	target, err := ParseTarget(targetURL)
+	if err != nil {
+		return RestoreReport{ID: m.ID}, err
+	}
 	rep := RestoreReport{ID: m.ID, Target: describe(target)}
 	tables, same, err := TargetCheck(ctx, target, m)
 	if err != nil {

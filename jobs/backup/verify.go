@@ -19,6 +19,7 @@ import (
 	"filippo.io/age"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/objstore"
 )
@@ -125,7 +126,7 @@ func OpenArchive(ctx context.Context, store objstore.Store, m Manifest, identiti
 		return nil, fmt.Errorf("read %s: %w", m.DumpKey, err)
 	}
 	a := &Archive{body: rc, stored: &hashCount{h: sha256.New()}, dump: &hashCount{h: sha256.New()}, m: m}
-	var plain io.Reader = io.TeeReader(rc, a.stored)
+	plain := io.Reader(io.TeeReader(rc, a.stored))
 	if m.Encrypted {
 		if plain, err = age.Decrypt(plain, identities...); err != nil {
 			rc.Close()
@@ -166,7 +167,7 @@ func (a *Archive) Check(v *Verification) {
 // database, compares each table's rows with the manifest's counts, and
 // drops the scratch database. A failed check is in v.Problems and makes
 // the error exitcode.Failed.
-func Verify(ctx context.Context, store objstore.Store, tools Tools, m Manifest, identities []age.Identity, drill *pgx.ConnConfig) (Verification, error) {
+func Verify(ctx context.Context, store objstore.Store, tools Tools, m Manifest, identities []age.Identity, drill *db.Pool) (Verification, error) {
 	v := Verification{ID: m.ID, OK: true, Drill: drill != nil, Problems: []string{}, Manifest: &m}
 	a, err := OpenArchive(ctx, store, m, identities)
 	if err != nil {
@@ -181,7 +182,7 @@ func Verify(ctx context.Context, store objstore.Store, tools Tools, m Manifest, 
 		} else if v.TOCEntries != m.TOCEntries {
 			v.fail("the archive lists %d entries, the manifest says %d", v.TOCEntries, m.TOCEntries)
 		}
-	} else if err := drillRestore(ctx, tools, a, m, *drill, &v); err != nil {
+	} else if err := drillRestore(ctx, tools, a, m, *drill.Config().ConnConfig, &v); err != nil {
 		return v, err
 	}
 	if err := a.Drain(); err != nil {
