@@ -52,8 +52,8 @@ exists() { [[ $(psql "$maint" -XqtAc "SELECT 1 FROM pg_database WHERE datname = 
 generate() { # NAME MB
   local name=$1 mb=$2 rows
   if [[ $BENCH_KEEP == 1 ]] && exists "$name"; then info "reusing $name"; return; fi
-  # about 210 bytes a row with its indexes: realistic usage rows.
-  rows=$((mb * 1024 * 1024 / 210))
+  # about 175 bytes a row with its indexes (measured): realistic usage rows.
+  rows=$((mb * 1024 * 1024 / 175))
   info "generating $name: $rows usage rows (~$mb MB)"
   psql "$maint" -Xq -v ON_ERROR_STOP=1 -c "DROP DATABASE IF EXISTS $name WITH (FORCE)" -c "CREATE DATABASE $name"
   DATABASE_URL="$url_base/$name$url_query" "$bin" db migrate >/dev/null
@@ -110,7 +110,20 @@ for r in $(seq "$BENCH_RUNS"); do
   timed b dump_null
   timed c old_way
 done
-# Peak RSS of the binary itself, on the big database and on the small one.
+# Peak RSS, on the big database and on the small one: of cortexctl itself
+# (its VmHWM, sampled until it exits), and of the largest process of the
+# tree it runs (GNU time; pg_dump or pg_restore --list when they are larger).
+own_peak() { # URL PREFIX: prints cortexctl's own peak RSS in KiB
+  DATABASE_URL=$1 "$bin" db backup --to "s3://bench/$2" --keep-min 1 -o json >/dev/null 2>&1 &
+  local pid=$! hwm=0 v
+  while kill -0 "$pid" 2>/dev/null; do
+    v=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && [[ -n $v ]] && hwm=$v
+    sleep 0.05
+  done
+  wait "$pid" || die "db backup failed while its memory was measured"
+  echo "$hwm"
+}
+own_big=$(( $(own_peak "$url_big" rss-own) / 1024 )) own_small=$(( $(own_peak "$url_small" rss-own-small) / 1024 ))
 /usr/bin/time -f %M -o "$out/rss-big" env DATABASE_URL="$url_big" "$bin" db backup --to s3://bench/rss --keep-min 1 -o json >/dev/null 2>&1
 /usr/bin/time -f %M -o "$out/rss-small" env DATABASE_URL="$url_small" "$bin" db backup --to s3://bench/rss-small --keep-min 1 -o json >/dev/null 2>&1
 
@@ -141,7 +154,9 @@ verdict() { awk -v ok="$1" 'BEGIN { print (ok ? "**MET**" : "**NOT MET**") }'; }
   echo "|---|---|---|"
   echo "| (a) at most ${TARGET_VS_DUMP}× (b) | a/b = $ab | $(verdict "$(awk -v x="$ab" -v t="$TARGET_VS_DUMP" 'BEGIN { print (x <= t) }')") |"
   echo "| (a) faster than (c) | c/a = $ca | $(verdict "$(awk -v x="$ca" 'BEGIN { print (x > 1) }')") |"
-  echo "| peak RSS of \`db backup\` under ${TARGET_RSS_MIB} MiB, whatever the size | $rss_big MiB at $((big_bytes >> 20)) MiB, $rss_small MiB at $((small_bytes >> 20)) MiB | $(verdict "$(( rss_big < TARGET_RSS_MIB && rss_small < TARGET_RSS_MIB ))") |"
+  echo "| peak RSS of \`db backup\` (cortexctl itself) under ${TARGET_RSS_MIB} MiB, whatever the size | $own_big MiB at $((big_bytes >> 20)) MiB, $own_small MiB at $((small_bytes >> 20)) MiB | $(verdict "$(( own_big < TARGET_RSS_MIB && own_small < TARGET_RSS_MIB ))") |"
+  echo
+  echo "The largest process of the tree \`db backup\` runs (GNU time: pg_dump or pg_restore --list when larger than cortexctl): $rss_big MiB at $((big_bytes >> 20)) MiB, $rss_small MiB at $((small_bytes >> 20)) MiB."
   echo
   echo "Every timed run, in seconds:"
   echo
