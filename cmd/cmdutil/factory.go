@@ -6,6 +6,7 @@ package cmdutil
 
 import (
 	"context"
+	stdlog "log"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -91,6 +92,10 @@ func (f *Factory) Setup() error {
 	}
 	log := zerolog.New(w).Level(level).With().Timestamp().Logger()
 	f.log.Store(&log)
+	// Libraries that print through the standard logger (the S3 transfer
+	// manager does, once) write through this one: stderr stays all JSON.
+	stdlog.SetFlags(0)
+	stdlog.SetOutput(log.With().Str("component", "stdlib").Logger())
 	return nil
 }
 

@@ -1,6 +1,8 @@
 package cmdutil_test
 
 import (
+	stdlog "log"
+	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -29,4 +31,15 @@ func TestDBNeedsADatabase(t *testing.T) { // not parallel: it sets PG* variables
 	_, err = f.DB(t.Context())
 	require.Error(t, err)
 	require.Equal(t, exitcode.Unavailable, exitcode.Of(err), "it dials what PG* names: %v", err)
+}
+
+// A library line printed through the standard logger comes out as a JSON
+// log line like every other.
+func TestStandardLoggerGoesThroughZerolog(t *testing.T) { // not parallel: the standard logger is global
+	f, _, errOut := cmdtest.Factory(nil)
+	require.NoError(t, f.Setup())
+	t.Cleanup(func() { stdlog.SetOutput(os.Stderr) })
+	stdlog.Printf("failed to complete upload %s", "abc")
+	require.Contains(t, errOut.String(), `"component":"stdlib"`)
+	require.Contains(t, errOut.String(), `"message":"failed to complete upload abc`)
 }
