@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
+	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/db/admin"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
@@ -73,12 +74,18 @@ without --exempt-until clears an earlier exemption; disabling clears it too.
 }
 
 func runEnable(ctx context.Context, opts *EnableOptions) error {
-	f := opts.Factory
+	return runChange(ctx, opts.Factory, func(ctx context.Context, p db.DB) (admin.Change, error) {
+		return admin.Enable(ctx, p, opts.Request)
+	})
+}
+
+// runChange makes one audited status change and prints it.
+func runChange(ctx context.Context, f *cmdutil.Factory, change func(context.Context, db.DB) (admin.Change, error)) error {
 	p, err := pool(ctx, f)
 	if err != nil {
 		return err
 	}
-	c, err := admin.Enable(ctx, p, opts.Request)
+	c, err := change(ctx, p)
 	if err != nil {
 		return explain(err)
 	}
@@ -136,20 +143,9 @@ subscription_cancelled to the subscription flow. Takes no job lock.`,
 }
 
 func runDisable(ctx context.Context, opts *DisableOptions) error {
-	f := opts.Factory
-	p, err := pool(ctx, f)
-	if err != nil {
-		return err
-	}
-	c, err := admin.Disable(ctx, p, opts.Request)
-	if err != nil {
-		return explain(err)
-	}
-	logChange(f, c)
-	if f.JSON() {
-		return cmdutil.WriteJSON(f.IOStreams.Out, c)
-	}
-	return renderChange(f.IOStreams.Out, c)
+	return runChange(ctx, opts.Factory, func(ctx context.Context, p db.DB) (admin.Change, error) {
+		return admin.Disable(ctx, p, opts.Request)
+	})
 }
 
 // explain adds to a refusal what to type to get past it.

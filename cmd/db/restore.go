@@ -73,26 +73,11 @@ pipe, so pg_restore --jobs is not used.`,
 
 func runRestore(ctx context.Context, opts *RestoreOptions) error {
 	f := opts.Factory
-	ids, err := identities(opts.Identity)
+	o, err := openBackup(ctx, &opts.Store, opts.ID, opts.Identity, 0)
 	if err != nil {
 		return err
 	}
-	st, err := opts.Store.Open(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := backup.Pick(ctx, st, opts.ID)
-	if err != nil {
-		return err
-	}
-	serverMajor := 0
-	if major, _, ok := backup.ParseToolVersion("(PostgreSQL) " + m.ServerVersion); ok {
-		serverMajor = major
-	}
-	tools, err := backup.FindTools(ctx, serverMajor, backup.DefaultSearchDirs())
-	if err != nil {
-		return err
-	}
+	m := o.manifest
 	dest := backup.TargetName(opts.TargetURL)
 	if f.IOStreams.IsStdoutTTY() && !opts.Yes {
 		fmt.Fprintf(f.IOStreams.Out, "Restore backup %s (%s, from %s) into %s? Type yes: ", m.ID, mib(m.Size), m.Database, dest)
@@ -101,7 +86,7 @@ func runRestore(ctx context.Context, opts *RestoreOptions) error {
 			return exitcode.Errorf(exitcode.Failed, "not confirmed: nothing was restored")
 		}
 	}
-	rep, err := backup.Restore(ctx, st, tools, m, ids, opts.TargetURL, backup.RestoreOptions{Clean: opts.Clean, Force: opts.Force})
+	rep, err := backup.Restore(ctx, o.store, o.tools, m, o.identities, opts.TargetURL, backup.RestoreOptions{Clean: opts.Clean, Force: opts.Force})
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
+	store "github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
+	"github.com/cortexlayer/cortexctl/internal/objstore"
 	"github.com/cortexlayer/cortexctl/jobs/backup"
 )
 
@@ -63,49 +65,59 @@ it). Exits 1 on any mismatch.`,
 	return cmd
 }
 
-func identities(file string) ([]age.Identity, error) {
-	if file == "" {
-		return nil, nil
+// opened is a backup picked from the store, ready to be read.
+type opened struct {
+	store      objstore.Store
+	manifest   backup.Manifest
+	identities []age.Identity
+	tools      backup.Tools
+}
+
+// openBackup reads the identity file (if any), opens the store, picks the
+// backup (an id or latest) and finds a pg_restore at least as new as the
+// server that made it, or than serverMajor.
+func openBackup(ctx context.Context, sf *StoreFlags, id, identityFile string, serverMajor int) (opened, error) {
+	var o opened
+	var err error
+	if identityFile != "" {
+		if o.identities, err = backup.ReadIdentities(identityFile); err != nil {
+			return o, err
+		}
 	}
-	return backup.ReadIdentities(file)
+	if o.store, err = sf.Open(ctx); err != nil {
+		return o, err
+	}
+	if o.manifest, err = backup.Pick(ctx, o.store, id); err != nil {
+		return o, err
+	}
+	if major, _, ok := backup.ParseToolVersion("(PostgreSQL) " + o.manifest.ServerVersion); ok && major > serverMajor {
+		serverMajor = major
+	}
+	o.tools, err = backup.FindTools(ctx, serverMajor, backup.DefaultSearchDirs())
+	return o, err
 }
 
 func runVerify(ctx context.Context, opts *VerifyOptions) error {
 	f := opts.Factory
-	ids, err := identities(opts.Identity)
-	if err != nil {
-		return err
-	}
-	st, err := opts.Store.Open(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := backup.Pick(ctx, st, opts.ID)
-	if err != nil {
-		return err
-	}
+	// Only a drill needs the database: it restores into DATABASE_URL's
+	// server, whose pg_restore must be at least as new as that server.
 	serverMajor := 0
-	pool, err := f.DB(ctx)
-	if opts.Drill && err != nil {
-		return err
-	}
-	drill := pool
-	if !opts.Drill {
-		drill = nil
-	}
-	if err == nil {
-		if err := pool.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&serverMajor); err != nil {
+	var drill *store.Pool
+	if opts.Drill {
+		var err error
+		if drill, err = f.DB(ctx); err != nil {
+			return err
+		}
+		if err := drill.QueryRow(ctx, `SELECT current_setting('server_version_num')::int / 10000`).Scan(&serverMajor); err != nil {
 			return err
 		}
 	}
-	if major, _, ok := backup.ParseToolVersion("(PostgreSQL) " + m.ServerVersion); ok && major > serverMajor {
-		serverMajor = major
-	}
-	tools, err := backup.FindTools(ctx, serverMajor, backup.DefaultSearchDirs())
+	o, err := openBackup(ctx, &opts.Store, opts.ID, opts.Identity, serverMajor)
 	if err != nil {
 		return err
 	}
-	v, verr := backup.Verify(ctx, st, tools, m, ids, drill)
+	st, m := o.store, o.manifest
+	v, verr := backup.Verify(ctx, st, o.tools, m, o.identities, drill)
 	v.At = time.Now().UTC().Truncate(time.Microsecond)
 	if verr == nil || exitcode.Of(verr) == exitcode.Failed {
 		if err := backup.RecordVerification(ctx, st, v); err != nil {
