@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
@@ -100,9 +101,29 @@ func runBackup(ctx context.Context, opts *BackupOptions) error {
 		o := opts.Job
 		o.Params = run.Job.Params // AsOf: the start, by the database's clock
 		o.SearchDirs = backup.DefaultSearchDirs()
+		bar := progress(f, "pg_dump → "+st.String())
+		defer bar.finish()
 		return backup.Run(ctx, backup.Deps{DB: pool, Store: st, ConnString: f.Settings.DatabaseURL, RunID: run.ID,
-			Log: run.Logger, Lock: run, Version: f.Build.Version}, o)
+			Log: run.Logger, Lock: run, Version: f.Build.Version, Progress: bar.w}, o)
 	}, renderBackup)
+}
+
+// bar is a progress bar on a terminal, or nothing.
+type bar struct {
+	w      io.Writer // nil when there is no terminal
+	finish func()
+}
+
+// progress shows bytes, rate and elapsed time on stderr when it is a
+// terminal; cron and pipes get none (the report says it all).
+func progress(f *cmdutil.Factory, what string) bar {
+	if !f.IOStreams.IsStderrTTY() {
+		return bar{finish: func() {}}
+	}
+	pb := progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f.IOStreams.ErrOut), progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true), progressbar.OptionShowCount(), progressbar.OptionSetElapsedTime(true), progressbar.OptionSpinnerType(14),
+		progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
+	return bar{w: pb, finish: func() { _ = pb.Finish() }}
 }
 
 func renderBackup(w io.Writer, rec runner.Record, rep *backup.Report) error {

@@ -60,6 +60,9 @@ type Deps struct {
 	Log        zerolog.Logger
 	Lock       runner.LockChecker
 	Version    string // cortexctl's, for the manifest
+	// Progress, when set, is written pg_dump's output as it streams (a
+	// progress bar on a terminal counts it); the job itself never prints.
+	Progress io.Writer
 }
 
 func (d Deps) checkLock(ctx context.Context) error {
@@ -291,7 +294,7 @@ func dump(ctx context.Context, deps Deps, tools Tools, recipients []age.Recipien
 
 	dumpCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p, err := startPipeline(dumpCtx, deps.ConnString, tools, m.Snapshot)
+	p, err := startPipeline(dumpCtx, deps.ConnString, tools, m.Snapshot, deps.Progress)
 	if err != nil {
 		return err
 	}
@@ -381,7 +384,7 @@ type hashWriter interface {
 	Sum([]byte) []byte
 }
 
-func startPipeline(ctx context.Context, connString string, tools Tools, snapshot string) (*pipeline, error) {
+func startPipeline(ctx context.Context, connString string, tools Tools, snapshot string, progress io.Writer) (*pipeline, error) {
 	conn, password := SplitPassword(connString)
 	args := []string{"--format=custom", "--snapshot=" + snapshot, "--no-password"}
 	if conn != "" {
@@ -411,7 +414,11 @@ func startPipeline(ctx context.Context, connString string, tools Tools, snapshot
 		_ = p.toc.Wait()
 		return nil, fmt.Errorf("start pg_dump: %w", err)
 	}
-	p.out = io.TeeReader(out, io.MultiWriter(p.hash, &counter{n: &p.size}, &ignoreAfterError{w: p.tocIn}))
+	sinks := []io.Writer{p.hash, &counter{n: &p.size}, &ignoreAfterError{w: p.tocIn}}
+	if progress != nil {
+		sinks = append(sinks, &ignoreAfterError{w: progress}) // a broken terminal never fails a backup
+	}
+	p.out = io.TeeReader(out, io.MultiWriter(sinks...))
 	return p, nil
 }
 

@@ -401,3 +401,26 @@ func TestBackupStoreKilledMidUpload(t *testing.T) {
 	require.Len(t, backups, 1)
 	require.Equal(t, old.Report.Manifest.ID, backups[0].Manifest.ID)
 }
+
+// countWriter counts what it is written.
+type countWriter struct{ n int64 }
+
+func (c *countWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
+
+// A progress writer (the terminal's bar) sees every byte pg_dump wrote.
+func TestBackupProgressSeesEveryByte(t *testing.T) {
+	t.Parallel()
+	f := seeded(t)
+	st := objstoretest.File(t)
+	var progress countWriter
+	r := &runner.Runner{Pool: f.DB.Pool, Log: zerolog.Nop(), Version: "test"}
+	res, err := runner.Execute(context.Background(), r, runner.Job{Name: backup.Name, DefaultAsOf: true},
+		func(ctx context.Context, rn runner.Run) (backup.Report, error) {
+			return backup.Run(ctx, backup.Deps{DB: f.DB.Pool, Store: st, ConnString: f.DB.URL, RunID: rn.ID, Log: zerolog.Nop(),
+				Lock: rn, Progress: &progress}, backup.Options{Params: rn.Job.Params, Retain: backup.DefaultRetain,
+				KeepMin: backup.DefaultKeepMin, SearchDirs: backup.DefaultSearchDirs()})
+		})
+	require.NoError(t, err)
+	require.Positive(t, progress.n)
+	require.Equal(t, res.Report.Manifest.DumpSize, progress.n)
+}
