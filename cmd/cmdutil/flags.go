@@ -65,7 +65,14 @@ func Group(use, short string, subs ...*cobra.Command) *cobra.Command {
 func RefuseEmptyFlags(cmd *cobra.Command) error {
 	var err error
 	cmd.Flags().Visit(func(f *pflag.Flag) {
-		if err == nil && f.Value.Type() == "string" && strings.TrimSpace(f.Value.String()) == "" {
+		empty := false
+		switch f.Value.Type() {
+		case "string":
+			empty = strings.TrimSpace(f.Value.String()) == ""
+		case "stringSlice", "stringArray":
+			empty = f.Value.String() == "[]"
+		}
+		if err == nil && empty {
 			err = exitcode.Errorf(exitcode.Usage, "--%s was given but is empty: give it a value, or leave the flag out", f.Name)
 		}
 	})

@@ -56,6 +56,8 @@ func TestBackupRefusals(t *testing.T) {
 	}{
 		{"no destination", nil, nil, exitcode.Config, "no backup destination: set BACKUP_URL or --to, as s3://bucket/prefix"},
 		{"--to given empty", nil, []string{"--to", ""}, exitcode.Usage, "--to was given but is empty"},
+		{"--age-recipient given empty never means unencrypted", map[string]string{cmdutil.EnvBackupURL: "s3://a/b", cmdutil.EnvBackupRecipients: recipient},
+			[]string{"--age-recipient", ""}, exitcode.Usage, "--age-recipient was given but is empty"},
 		{"retain too short", fileStore, []string{"--retain", "10m"}, exitcode.Usage, "--retain 10m0s is too short"},
 		{"keep-min 0", fileStore, []string{"--keep-min", "0"}, exitcode.Usage, "--keep-min 0: keep at least 1 backup"},
 		{"bad recipient", map[string]string{cmdutil.EnvBackupURL: "s3://a/b", cmdutil.EnvBackupRecipients: "ssh-rsa AAAA"}, nil, exitcode.Config, "invalid age recipient"},
