@@ -173,6 +173,9 @@ func renderBackup(w io.Writer, rec runner.Record, rep *backup.Report) error {
 	if len(r.Foreign) > 0 {
 		fmt.Fprintf(&b, "  %s not written by cortexctl: never deleted\n", cmdutil.Plural(len(r.Foreign), "object"))
 	}
+	if len(rep.Swept) > 0 {
+		fmt.Fprintf(&b, "  removed %s of interrupted writes (older than a day)\n", cmdutil.Plural(len(rep.Swept), "partial file"))
+	}
 	msg := ""
 	if rec.Error != nil {
 		msg = ": " + *rec.Error

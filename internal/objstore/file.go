@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
@@ -170,6 +171,43 @@ func (s *fileStore) List(ctx context.Context, prefix string) ([]Object, error) {
 	// the order of the keys ("a/b" sorts after "a.b" as a key, not as a walk).
 	slices.SortFunc(objs, func(a, b Object) int { return strings.Compare(a.Key, b.Key) })
 	return objs, nil
+}
+
+var _ Sweeper = (*fileStore)(nil)
+
+// Sweep removes partial files (a Put killed before it could clean up) last
+// modified more than olderThan ago.
+func (s *fileStore) Sweep(ctx context.Context, olderThan time.Duration) ([]string, error) {
+	var swept []string
+	cutoff := time.Now().Add(-olderThan)
+	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if path == s.dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !d.Type().IsRegular() || !strings.Contains(d.Name(), partialMark) {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil || !info.ModTime().Before(cutoff) {
+			return nil //nolint:nilerr // gone since the walk read it, or still fresh: not ours to remove
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		rel, _ := filepath.Rel(s.dir, path)
+		swept = append(swept, filepath.ToSlash(rel))
+		return nil
+	})
+	if err != nil {
+		return swept, fmt.Errorf("sweep %s: %w", s, err)
+	}
+	return swept, nil
 }
 
 func (s *fileStore) Delete(ctx context.Context, keys ...string) error {

@@ -54,5 +54,15 @@ type Store interface {
 	String() string
 }
 
+// Sweeper is a store that keeps what an interrupted write left behind
+// (a file store's partial files, after a SIGKILL) and can remove it. S3
+// keeps unfinished multipart uploads invisible; a lifecycle rule on the
+// bucket removes those.
+type Sweeper interface {
+	// Sweep removes leftovers of writes older than olderThan (so a write
+	// still in progress is never touched) and returns their names.
+	Sweep(ctx context.Context, olderThan time.Duration) ([]string, error)
+}
+
 // ErrNotFound is wrapped by Get for a key that does not exist.
 var ErrNotFound = errors.New("object not found")

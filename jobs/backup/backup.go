@@ -119,11 +119,14 @@ type Report struct {
 	DatabaseSize int64     `json:"database_size"`
 	Retention    Retention `json:"retention"`
 	Deleted      []string  `json:"deleted"` // keys deleted by retention (none in a dry run)
+	// Swept are leftovers of interrupted writes older than OrphanAge that
+	// the store kept (a file store's partial files) and this run removed.
+	Swept []string `json:"swept"`
 }
 
 // Run makes one backup and, once its manifest is written, applies retention.
 func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
-	rep := Report{DryRun: opts.DryRun, Store: deps.Store.String(), Deleted: []string{}}
+	rep := Report{DryRun: opts.DryRun, Store: deps.Store.String(), Deleted: []string{}, Swept: []string{}}
 	if err := opts.Validate(); err != nil {
 		return rep, err
 	}
@@ -198,6 +201,16 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 		}
 		rep.Deleted = deletable
 		deps.Log.Info().Strs("deleted", deletable).Msg("retention applied")
+	}
+	if sw, ok := deps.Store.(objstore.Sweeper); ok {
+		swept, err := sw.Sweep(ctx, OrphanAge)
+		rep.Swept = append(rep.Swept, swept...)
+		if err != nil {
+			// The backup is written; leftovers wait for the next run.
+			deps.Log.Warn().Err(err).Msg("could not remove the leftovers of interrupted writes")
+		} else if len(swept) > 0 {
+			deps.Log.Info().Strs("swept", swept).Msg("removed the leftovers of interrupted writes")
+		}
 	}
 	return rep, nil
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -423,4 +425,25 @@ func TestBackupProgressSeesEveryByte(t *testing.T) {
 	require.NoError(t, err)
 	require.Positive(t, progress.n)
 	require.Equal(t, res.Report.Manifest.DumpSize, progress.n)
+}
+
+// A partial file a killed backup left in a file store is removed by the
+// next successful backup once it is older than a day.
+func TestBackupSweepsOldPartialFiles(t *testing.T) {
+	t.Parallel()
+	f := seeded(t)
+	st := objstoretest.File(t)
+	u, err := url.Parse(st.String())
+	require.NoError(t, err)
+	dir := filepath.Join(u.Path, "20261120T020000Z-deadbeef")
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	partial := filepath.Join(dir, "dump.pgcustom.partial-123")
+	require.NoError(t, os.WriteFile(partial, []byte("half a dump"), 0o600))
+	long := time.Now().Add(-48 * time.Hour)
+	require.NoError(t, os.Chtimes(partial, long, long))
+
+	res, err := run(t, f.DB, st, f.DB.URL, nil)
+	require.NoError(t, err)
+	require.Equal(t, []string{"20261120T020000Z-deadbeef/dump.pgcustom.partial-123"}, res.Report.Swept)
+	require.NoFileExists(t, partial)
 }
