@@ -15,14 +15,13 @@ package backup
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -268,9 +267,7 @@ func List(ctx context.Context, store objstore.Store) ([]Backup, []objstore.Objec
 		}
 		backups = append(backups, Check(m, objects))
 	}
-	for i, j := 0, len(backups)-1; i < j; i, j = i+1, j-1 {
-		backups[i], backups[j] = backups[j], backups[i] // ids sort by time: reversed is newest first
-	}
+	slices.Reverse(backups) // the keys sort by start: reversed, newest first
 	return backups, objects, nil
 }
 
@@ -327,8 +324,8 @@ func dump(ctx context.Context, deps Deps, tools Tools, recipients []age.Recipien
 			return fmt.Errorf("start encryption: %w", err)
 		}
 	}
-	stored := sha256.New()
-	n, putErr := deps.Store.Put(dumpCtx, m.DumpKey, io.TeeReader(body, stored), objstore.PutOptions{SizeHint: sizeHint})
+	stored := newHashCount()
+	_, putErr := deps.Store.Put(dumpCtx, m.DumpKey, io.TeeReader(body, stored), objstore.PutOptions{SizeHint: sizeHint})
 	if putErr != nil {
 		cancel() // stops pg_dump if the store failed first
 	}
@@ -343,8 +340,8 @@ func dump(ctx context.Context, deps Deps, tools Tools, recipients []age.Recipien
 		_ = deps.Store.Delete(context.WithoutCancel(ctx), m.DumpKey)
 		return fmt.Errorf("count rows in the dump's snapshot: %w", countErr)
 	}
-	m.Size, m.SHA256 = n, hex.EncodeToString(stored.Sum(nil))
-	m.DumpSize, m.DumpSHA256, m.TOCEntries = p.size, hex.EncodeToString(p.hash.Sum(nil)), p.tocEntries
+	m.Size, m.SHA256 = stored.n, stored.sum()
+	m.DumpSize, m.DumpSHA256, m.TOCEntries = p.dump.n, p.dump.sum(), countTOC(p.tocOut)
 	m.Tables = counts
 	return nil
 }
@@ -381,20 +378,16 @@ func countRows(ctx context.Context, tx pgx.Tx) (map[string]int64, error) {
 // `pg_restore --list`, and at the end fails unless both exited 0: a reader
 // the upload aborts on.
 type pipeline struct {
-	dump, toc       *exec.Cmd
-	out             io.Reader
-	tocIn           io.WriteCloser
-	dumpErr, tocOut *tail
-	hash            hashWriter
-	size            int64
-	tocEntries      int
-	once            sync.Once
-	err             error
-}
-
-type hashWriter interface {
-	io.Writer
-	Sum([]byte) []byte
+	cmd     *exec.Cmd
+	out     io.Reader
+	stderr  *tail
+	dump    *hashCount
+	toc     *io.PipeWriter // pg_restore --list's input
+	tocDone chan struct{}  // closed once pg_restore --list has returned
+	tocOut  string
+	tocErr  error
+	once    sync.Once
+	err     error
 }
 
 func startPipeline(ctx context.Context, connString string, tools Tools, snapshot string, progress io.Writer) (*pipeline, error) {
@@ -403,31 +396,30 @@ func startPipeline(ctx context.Context, connString string, tools Tools, snapshot
 	if conn != "" {
 		args = append(args, "--dbname="+conn)
 	}
-	p := &pipeline{hash: sha256.New(), dumpErr: &tail{}, tocOut: &tail{max: 1 << 22}}
-	p.dump = exec.CommandContext(ctx, tools.PgDump, args...)
-	p.dump.Env = os.Environ()
+	p := &pipeline{stderr: &tail{}, dump: newHashCount(), tocDone: make(chan struct{})}
+	p.cmd = exec.CommandContext(ctx, tools.PgDump, args...)
+	p.cmd.Env = os.Environ()
 	if password != "" {
-		p.dump.Env = append(p.dump.Env, "PGPASSWORD="+password)
+		p.cmd.Env = append(p.cmd.Env, "PGPASSWORD="+password)
 	}
-	p.dump.Stderr = p.dumpErr
-	out, err := p.dump.StdoutPipe()
+	p.cmd.Stderr = p.stderr
+	out, err := p.cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	p.toc = exec.CommandContext(ctx, tools.PgRestore, "--list")
-	p.toc.Stdout, p.toc.Stderr = p.tocOut, p.tocOut
-	if p.tocIn, err = p.toc.StdinPipe(); err != nil {
-		return nil, err
-	}
-	if err := p.toc.Start(); err != nil {
-		return nil, fmt.Errorf("start pg_restore --list: %w", err)
-	}
-	if err := p.dump.Start(); err != nil {
-		_ = p.tocIn.Close()
-		_ = p.toc.Wait()
+	tocIn, toc := io.Pipe()
+	p.toc = toc
+	go func() {
+		defer close(p.tocDone)
+		p.tocOut, p.tocErr = pgRestore(ctx, tools, tocIn, "", "--list")
+		_ = tocIn.Close() // if pg_restore never read, writes fail (and are ignored) instead of blocking
+	}()
+	if err := p.cmd.Start(); err != nil {
+		_ = toc.Close()
+		<-p.tocDone
 		return nil, fmt.Errorf("start pg_dump: %w", err)
 	}
-	sinks := []io.Writer{p.hash, &counter{n: &p.size}, &ignoreAfterError{w: p.tocIn}}
+	sinks := []io.Writer{p.dump, &ignoreAfterError{w: toc}}
 	if progress != nil {
 		sinks = append(sinks, &ignoreAfterError{w: progress}) // a broken terminal never fails a backup
 	}
@@ -450,36 +442,20 @@ func (p *pipeline) Read(b []byte) (int, error) {
 // wait waits for both programs once and says whether the dump is good.
 func (p *pipeline) wait() error {
 	p.once.Do(func() {
-		dumpErr := p.dump.Wait()
-		_ = p.tocIn.Close()
-		tocErr := p.toc.Wait()
-		for _, l := range strings.Split(p.tocOut.String(), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, ";") {
-				p.tocEntries++
-			}
-		}
+		dumpErr := p.cmd.Wait()
+		_ = p.toc.Close()
+		<-p.tocDone
 		switch {
 		case dumpErr != nil:
-			p.err = fmt.Errorf("pg_dump failed (%w): %s; nothing was kept", dumpErr, strings.TrimSpace(p.dumpErr.String()))
-		case tocErr != nil:
-			p.err = fmt.Errorf("pg_restore --list cannot read the archive back (%w): %s; nothing was kept", tocErr, strings.TrimSpace(p.tocOut.String()))
-		case p.tocEntries == 0:
+			p.err = fmt.Errorf("pg_dump failed (%w): %s; nothing was kept", dumpErr, strings.TrimSpace(p.stderr.String()))
+		case p.tocErr != nil:
+			p.err = fmt.Errorf("pg_restore --list cannot read the archive back (%w): %s; nothing was kept", p.tocErr, strings.TrimSpace(p.tocOut))
+		case countTOC(p.tocOut) == 0:
 			p.err = errors.New("the archive's table of contents is empty; nothing was kept")
 		}
 	})
 	return p.err
 }
-
-// SplitPassword returns a connection string without its password, and the
-// password, so the password can travel in PGPASSWORD. Settings that only
-// pgx knows (pool_*, statement_timeout) are dropped: libpq refuses them.
-func SplitPassword(conn string) (string, string) {
-	return splitPassword(conn)
-}
-
-type counter struct{ n *int64 }
-
-func (c *counter) Write(b []byte) (int, error) { *c.n += int64(len(b)); return len(b), nil }
 
 // ignoreAfterError writes to w until w fails (pg_restore --list stops
 // reading once it has the TOC), then discards.

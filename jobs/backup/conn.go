@@ -18,7 +18,10 @@ var libpqKeys = []string{
 	"gsslib", "gssdelegation", "service", "target_session_attrs", "load_balance_hosts", "sslnegotiation",
 }
 
-func splitPassword(conn string) (string, string) {
+// SplitPassword returns a connection string without its password, and the
+// password, so the password can travel in PGPASSWORD. Settings that only
+// pgx knows (pool_*, statement_timeout) are dropped: libpq refuses them.
+func SplitPassword(conn string) (string, string) {
 	if conn == "" {
 		return "", ""
 	}

@@ -45,7 +45,7 @@ func TargetName(url string) string {
 	if err != nil {
 		return db.Redact(url)
 	}
-	return describe(c)
+	return db.Describe(c)
 }
 
 // TargetCheck reads what a restore must know of its target: how many
@@ -53,7 +53,7 @@ func TargetName(url string) string {
 func TargetCheck(ctx context.Context, target *pgx.ConnConfig, m Manifest) (tables int, same bool, err error) {
 	conn, err := pgx.ConnectConfig(ctx, target)
 	if err != nil {
-		return 0, false, exitcode.New(exitcode.Unavailable, fmt.Errorf("connect to the restore target %s: %w", describe(target), err))
+		return 0, false, exitcode.New(exitcode.Unavailable, fmt.Errorf("connect to the restore target %s: %w", db.Describe(target), err))
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	var db, sysid string
@@ -72,9 +72,7 @@ func TargetCheck(ctx context.Context, target *pgx.ConnConfig, m Manifest) (table
 
 // systemIdentifier is the server's pg_control system identifier, "" when
 // the role may not read it (managed services).
-func systemIdentifier(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}) string {
+func systemIdentifier(ctx context.Context, q db.Querier) string {
 	var id *string
 	if err := q.QueryRow(ctx, `SELECT system_identifier::text FROM pg_control_system()`).Scan(&id); err != nil || id == nil {
 		return ""
@@ -92,7 +90,7 @@ func Restore(ctx context.Context, store objstore.Store, tools Tools, m Manifest,
 	if err != nil {
 		return RestoreReport{ID: m.ID}, err
 	}
-	rep := RestoreReport{ID: m.ID, Target: describe(target)}
+	rep := RestoreReport{ID: m.ID, Target: db.Describe(target)}
 	tables, same, err := TargetCheck(ctx, target, m)
 	if err != nil {
 		return rep, err
@@ -132,8 +130,4 @@ func Restore(ctx context.Context, store objstore.Store, tools Tools, m Manifest,
 		return rep, exitcode.Errorf(exitcode.Failed, "restored, but the archive did not match its manifest: %s", strings.Join(v.Problems, "; "))
 	}
 	return rep, nil
-}
-
-func describe(c *pgx.ConnConfig) string {
-	return fmt.Sprintf("%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"os/exec"
@@ -104,13 +105,13 @@ type Archive struct {
 	m            Manifest
 }
 
+// hashCount is the SHA-256 and the length of what is written to it.
 type hashCount struct {
-	h interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
+	h hash.Hash
 	n int64
 }
+
+func newHashCount() *hashCount { return &hashCount{h: sha256.New()} }
 
 func (h *hashCount) Write(b []byte) (int, error) { h.n += int64(len(b)); return h.h.Write(b) }
 func (h *hashCount) sum() string                 { return hex.EncodeToString(h.h.Sum(nil)) }
@@ -125,7 +126,7 @@ func OpenArchive(ctx context.Context, store objstore.Store, m Manifest, identiti
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", m.DumpKey, err)
 	}
-	a := &Archive{body: rc, stored: &hashCount{h: sha256.New()}, dump: &hashCount{h: sha256.New()}, m: m}
+	a := &Archive{body: rc, stored: newHashCount(), dump: newHashCount(), m: m}
 	plain := io.Reader(io.TeeReader(rc, a.stored))
 	if m.Encrypted {
 		if plain, err = age.Decrypt(plain, identities...); err != nil {
