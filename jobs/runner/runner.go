@@ -369,13 +369,7 @@ func (r *Runner) latestAsOf(ctx context.Context, job string, self uuid.UUID) (*t
 // refused records a run that its preflight refused.
 func refused(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record, cause error) error {
 	log.Error().Err(cause).Msg("run refused before it started")
-	code := exitcode.Of(cause)
-	msg := cause.Error()
-	rec.Status, rec.ExitCode, rec.Error = StatusFor(code), &code, &msg
-	if err := insertRun(ctx, r.Pool, rec); err != nil {
-		return errors.Join(cause, err)
-	}
-	if err := finishRun(ctx, r.Pool, rec, r.now()); err != nil {
+	if err := insertEnded(ctx, r, rec, cause); err != nil {
 		return errors.Join(cause, err)
 	}
 	return cause
@@ -422,13 +416,7 @@ func skipped(ctx context.Context, r *Runner, log zerolog.Logger, rec *Record) er
 	}
 	runErr := exitcode.Errorf(exitcode.Locked, "another %s run holds the lock: %s; this run touched nothing", rec.Job, holder)
 	log.Warn().Msg("another run holds the lock; skipping")
-	code := exitcode.Locked
-	msg := runErr.Error()
-	rec.Status, rec.ExitCode, rec.Error = StatusSkipped, &code, &msg
-	if err := insertRun(ctx, r.Pool, rec); err != nil {
-		return err
-	}
-	if err := finishRun(ctx, r.Pool, rec, r.now()); err != nil {
+	if err := insertEnded(ctx, r, rec, runErr); err != nil {
 		return err
 	}
 	return runErr
@@ -455,6 +443,23 @@ func insertRun(ctx context.Context, q db.Querier, rec *Record) error {
 		rec.ID, rec.Job, rec.Status, rec.DryRun, rec.AsOf, rec.Host, rec.PID, rec.Version, rec.StartedAt)
 	if err != nil {
 		return fmt.Errorf("record run start: %w", err)
+	}
+	return nil
+}
+
+// insertEnded records, in one statement, a run that ended before it began
+// (skipped for the lock, refused by its preflight) with cause's outcome.
+func insertEnded(ctx context.Context, r *Runner, rec *Record, cause error) error {
+	code := exitcode.Of(cause)
+	msg := cause.Error()
+	now := r.now()
+	rec.Status, rec.ExitCode, rec.Error, rec.FinishedAt = StatusFor(code), &code, &msg, &now
+	_, err := r.Pool.Exec(ctx, `
+		INSERT INTO job_runs (id, job, status, dry_run, as_of, host, pid, version, started_at, finished_at, exit_code, error)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		rec.ID, rec.Job, rec.Status, rec.DryRun, rec.AsOf, rec.Host, rec.PID, rec.Version, rec.StartedAt, now, code, msg)
+	if err != nil {
+		return fmt.Errorf("record run outcome: %w", err)
 	}
 	return nil
 }
