@@ -170,20 +170,11 @@ type Totals struct {
 // what was done; for a dry run or a refused guard, what would have been.
 func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	rep, err := run(ctx, deps, opts)
-	if err != nil && !opts.DryRun && rep.AsOf.Equal(opts.AsOf) {
-		// Stopped early (a signal, --timeout, a lost lock): say what is
-		// pending now, not what was before the run.
-		recountCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		if n, cErr := countPending(recountCtx, deps.DB, opts.ClientID); cErr == nil {
-			rep.Stripe.Pending = n
-		}
-		cancel()
-	}
 	rep.sort()
 	return rep, err
 }
 
-func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
+func run(ctx context.Context, deps Deps, opts Options) (rep Report, err error) {
 	if err := opts.Validate(); err != nil {
 		return Report{}, err
 	}
@@ -191,8 +182,22 @@ func run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 		return Report{}, exitcode.Errorf(exitcode.Usage, "as-of is not set")
 	}
 	open, closed := billing.PeriodsToSettle(opts.AsOf, opts.CloseWindow)
-	rep := Report{AsOf: opts.AsOf.UTC(), DryRun: opts.DryRun, Clients: []ClientLine{},
+	rep = Report{AsOf: opts.AsOf.UTC(), DryRun: opts.DryRun, Clients: []ClientLine{},
 		Stripe: StripeReport{Errors: []PushFailure{}}, Totals: Totals{AmountCents: map[string]int64{}}}
+	if !opts.DryRun {
+		defer func() {
+			if err == nil {
+				return // the run counted what is pending at its end
+			}
+			// Stopped early (a signal, --timeout, a lost lock): say what is
+			// pending now, not what was before the run.
+			recountCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			if n, cErr := countPending(recountCtx, deps.DB, opts.ClientID); cErr == nil {
+				rep.Stripe.Pending = n
+			}
+		}()
+	}
 	for _, p := range open {
 		rep.Periods = append(rep.Periods, p.String())
 	}
