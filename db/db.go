@@ -26,6 +26,16 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
+// Nullable is nil for the zero value of T (a query's "no filter", a NULL
+// column), else a pointer to v.
+func Nullable[T comparable](v T) *T {
+	var zero T
+	if v == zero {
+		return nil
+	}
+	return &v
+}
+
 // NameWriter names who makes the changes of the transaction q, for the
 // trigger that records every client status change in client_status_events.
 func NameWriter(ctx context.Context, q Querier, actor, jobRunID string) error {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/jobs/grace"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
@@ -103,7 +104,7 @@ func renderGrace(w io.Writer, rec runner.Record, rep *grace.Report) error {
 		verb = "would be "
 	}
 	if _, err := fmt.Fprintf(w, "\n%s in grace; %sdisabled %d, %sreactivated %d; failed %d\n",
-		cmdutil.Plural(t.InGrace, "client"), verb, t.Disabled, verb, t.Reactivated, t.ClientsFailed); err != nil {
+		english.Plural(t.InGrace, "client"), verb, t.Disabled, verb, t.Reactivated, t.ClientsFailed); err != nil {
 		return err
 	}
 	return footer(w, rec)

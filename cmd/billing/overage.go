@@ -11,6 +11,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/jobs/overage"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
@@ -153,14 +154,14 @@ func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 		would = "would be "
 	}
 	_, err := fmt.Fprintf(w, "\n%s evaluated, %d over the soft cap; %sbilled %s in %s (%s); %sdisabled %d, %sreactivated %d; failed %d\n",
-		cmdutil.Plural(t.ClientsEvaluated, "client"), t.ClientsOverSoftCap, would, cmdutil.Plural(int(t.NewUnits), "unit"),
-		cmdutil.Plural(t.ChargesCreated, "charge"), strings.Join(amounts, ", "),
+		english.Plural(t.ClientsEvaluated, "client"), t.ClientsOverSoftCap, would, english.Plural(int(t.NewUnits), "unit"),
+		english.Plural(t.ChargesCreated, "charge"), strings.Join(amounts, ", "),
 		would, t.Disabled, would, t.Reactivated, t.ClientsFailed)
 	if err != nil {
 		return err
 	}
 	if t.ClosedPeriodUnbilledUnits > 0 {
-		if _, err := fmt.Fprintf(w, "closed period %s: %s arrived after it closed; not billed\n", rep.ClosedPeriod, cmdutil.Plural(int(t.ClosedPeriodUnbilledUnits), "billable unit")); err != nil {
+		if _, err := fmt.Fprintf(w, "closed period %s: %s arrived after it closed; not billed\n", rep.ClosedPeriod, english.Plural(int(t.ClosedPeriodUnbilledUnits), "billable unit")); err != nil {
 			return err
 		}
 	}
@@ -172,9 +173,9 @@ func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 	s := rep.Stripe
 	switch {
 	case rep.DryRun:
-		_, err = fmt.Fprintf(w, "stripe: not called (dry run); %s pending from earlier runs\n", cmdutil.Plural(s.Pending, "charge"))
+		_, err = fmt.Fprintf(w, "stripe: not called (dry run); %s pending from earlier runs\n", english.Plural(s.Pending, "charge"))
 	case !s.Enabled:
-		_, err = fmt.Fprintf(w, "stripe: not called (--no-stripe); %s pending in the ledger\n", cmdutil.Plural(s.Pending, "charge"))
+		_, err = fmt.Fprintf(w, "stripe: not called (--no-stripe); %s pending in the ledger\n", english.Plural(s.Pending, "charge"))
 	default:
 		_, err = fmt.Fprintf(w, "stripe: %d pushed, %d posted, %d failed; %d still pending\n", s.Attempted, s.Posted, s.Failed, s.Pending)
 		for _, e := range s.Errors {

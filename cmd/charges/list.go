@@ -13,6 +13,7 @@ import (
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/db/admin"
 	"github.com/cortexlayer/cortexctl/internal/billing"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
 
@@ -117,6 +118,6 @@ func renderList(w io.Writer, list []admin.Charge, limit int, tty bool) error {
 	if len(list) == limit {
 		more = fmt.Sprintf(" (the newest %d: there may be more, raise --limit)", limit)
 	}
-	_, err := fmt.Fprintf(w, "\n%s, %d pending%s\n", cmdutil.Plural(len(list), "charge"), pending, more)
+	_, err := fmt.Fprintf(w, "\n%s, %d pending%s\n", english.Plural(len(list), "charge"), pending, more)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	"github.com/cortexlayer/cortexctl/db/admin"
 	"github.com/cortexlayer/cortexctl/internal/billing"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
 
@@ -93,7 +94,7 @@ func renderList(w io.Writer, list []admin.ClientSummary) error {
 		return err
 	}
 	_, err := fmt.Fprintf(w, "\n%s, %d over the soft cap, %d over the hard cap; usage of %s up to %s (the database's clock)\n",
-		cmdutil.Plural(len(list), "client"), overSoft, overHard, list[0].Period, cmdutil.Instant(list[0].AsOf))
+		english.Plural(len(list), "client"), overSoft, overHard, list[0].Period, cmdutil.Instant(list[0].AsOf))
 	return err
 }
 

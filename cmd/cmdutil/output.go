@@ -44,17 +44,6 @@ func Table(w io.Writer, rows [][]string) error {
 	return nil
 }
 
-// Plural is "1 charge", "2 charges", "0 charges"; "2 entries".
-func Plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if stem, ok := strings.CutSuffix(noun, "y"); ok && stem != "" && !strings.ContainsAny(stem[len(stem)-1:], "aeiou") {
-		return fmt.Sprintf("%d %sies", n, stem)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
 // Instant formats a time to paste back into --as-of: UTC, full precision.
 func Instant(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 

@@ -9,20 +9,6 @@ import (
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 )
 
-func TestPlural(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		n    int
-		noun string
-		want string
-	}{
-		{0, "charge", "0 charges"}, {1, "charge", "1 charge"}, {2, "client", "2 clients"},
-		{53, "entry", "53 entries"}, {1, "entry", "1 entry"}, {2, "day", "2 days"}, {3, "key", "3 keys"},
-	} {
-		require.Equal(t, tc.want, cmdutil.Plural(tc.n, tc.noun))
-	}
-}
-
 func TestTableHasNoTrailingSpaces(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	store "github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/internal/objstore"
 	"github.com/cortexlayer/cortexctl/jobs/backup"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
@@ -147,10 +148,10 @@ func renderBackup(w io.Writer, rec runner.Record, rep *backup.Report) error {
 	case m != nil:
 		enc := "not encrypted"
 		if m.Encrypted {
-			enc = "encrypted to " + cmdutil.Plural(len(m.Recipients), "recipient")
+			enc = "encrypted to " + english.Plural(len(m.Recipients), "recipient")
 		}
 		fmt.Fprintf(&b, "backup %s: %s, %s, %s in the archive, %s counted\n", m.ID, mib(m.Size), enc,
-			cmdutil.Plural(m.TOCEntries, "entry"), cmdutil.Plural(len(m.Tables), "table"))
+			english.Plural(m.TOCEntries, "entry"), english.Plural(len(m.Tables), "table"))
 		fmt.Fprintf(&b, "  %s  sha256 %s\n", m.DumpKey, m.SHA256)
 		fmt.Fprintf(&b, "  %s in %s (%.1f MiB/s)\n", cmdutil.Instant(m.StartedAt), time.Duration(rep.DurationMS)*time.Millisecond, rep.MiBPerSec)
 	}
@@ -159,7 +160,7 @@ func renderBackup(w io.Writer, rec runner.Record, rep *backup.Report) error {
 	if rep.DryRun {
 		verb = "would delete"
 	}
-	fmt.Fprintf(&b, "retention: keeping %s; %s %s\n", cmdutil.Plural(len(r.Keep), "backup"), verb, cmdutil.Plural(len(r.Delete), "backup"))
+	fmt.Fprintf(&b, "retention: keeping %s; %s %s\n", english.Plural(len(r.Keep), "backup"), verb, english.Plural(len(r.Delete), "backup"))
 	for _, d := range r.Delete {
 		fmt.Fprintf(&b, "  %s %s: %s\n", verb, d.ID, d.Reason)
 	}
@@ -171,10 +172,10 @@ func renderBackup(w io.Writer, rec runner.Record, rep *backup.Report) error {
 		fmt.Fprintf(&b, "  orphan %s: %s\n", o.Key, what)
 	}
 	if len(r.Foreign) > 0 {
-		fmt.Fprintf(&b, "  %s not written by cortexctl: never deleted\n", cmdutil.Plural(len(r.Foreign), "object"))
+		fmt.Fprintf(&b, "  %s not written by cortexctl: never deleted\n", english.Plural(len(r.Foreign), "object"))
 	}
 	if len(rep.Swept) > 0 {
-		fmt.Fprintf(&b, "  removed %s of interrupted writes (older than a day)\n", cmdutil.Plural(len(rep.Swept), "partial file"))
+		fmt.Fprintf(&b, "  removed %s of interrupted writes (older than a day)\n", english.Plural(len(rep.Swept), "partial file"))
 	}
 	msg := ""
 	if rec.Error != nil {

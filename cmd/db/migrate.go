@@ -9,6 +9,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	store "github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/english"
 )
 
 // MigrateOptions are `db migrate`'s and `db migrate status`'s inputs.
@@ -61,7 +62,7 @@ func runMigrate(ctx context.Context, opts *MigrateOptions) error {
 			return err
 		}
 	}
-	_, err = fmt.Fprintf(out, "schema is at version %d (%s applied now)\n", version, cmdutil.Plural(len(applied), "migration"))
+	_, err = fmt.Fprintf(out, "schema is at version %d (%s applied now)\n", version, english.Plural(len(applied), "migration"))
 	return err
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	store "github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/objstore"
 	"github.com/cortexlayer/cortexctl/jobs/backup"
@@ -143,7 +144,7 @@ func runVerify(ctx context.Context, opts *VerifyOptions) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(&b, "table of contents: %s\n", cmdutil.Plural(v.TOCEntries, "entry"))
+		fmt.Fprintf(&b, "table of contents: %s\n", english.Plural(v.TOCEntries, "entry"))
 	}
 	if v.OK && verr == nil {
 		b.WriteString("verified: ok\n")

@@ -111,15 +111,6 @@ func findClient(ctx context.Context, q db.Querier, ref string) (uuid.UUID, error
 		ref, len(matches), strings.Join(names, ", "))
 }
 
-// nullable is nil for the zero value of T, else a pointer to it.
-func nullable[T comparable](v T) *T {
-	var zero T
-	if v == zero {
-		return nil
-	}
-	return &v
-}
-
 // utc turns a nullable instant into UTC.
 func utc(t *time.Time) *time.Time {
 	if t == nil {

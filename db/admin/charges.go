@@ -86,7 +86,7 @@ func charges(ctx context.Context, q db.Querier, f ChargeFilter, client uuid.UUID
 	if f.Period != nil {
 		period = &f.Period.Start
 	}
-	rows, err := q.Query(ctx, chargesSQL, f.Pending, nullable(client), period, limit)
+	rows, err := q.Query(ctx, chargesSQL, f.Pending, db.Nullable(client), period, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read charges: %w", err)
 	}

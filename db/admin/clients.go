@@ -85,7 +85,7 @@ const summariesSQL = `
 
 func summaries(ctx context.Context, q db.Querier, now time.Time, status, plan string, id uuid.UUID) ([]ClientSummary, error) {
 	period := billing.PeriodOf(now)
-	rows, err := q.Query(ctx, summariesSQL, period.Start, now, nullable(status), nullable(plan), nullable(id))
+	rows, err := q.Query(ctx, summariesSQL, period.Start, now, db.Nullable(status), db.Nullable(plan), db.Nullable(id))
 	if err != nil {
 		return nil, fmt.Errorf("read clients: %w", err)
 	}

@@ -238,7 +238,7 @@ func change(ctx context.Context, d db.DB, ref string, dry bool, fn func(pgx.Tx, 
 func newChange(l locked, now time.Time, dry bool, actor, note string) Change {
 	return Change{
 		DryRun: dry, AsOf: now, ClientID: l.id, Email: l.email,
-		FromStatus: l.status.Billing, FromReason: nullable(l.status.DisabledReason),
+		FromStatus: l.status.Billing, FromReason: db.Nullable(l.status.DisabledReason),
 		Actor: actor, Note: note,
 		Period: l.period.String(), Used: l.used, Hard: l.caps.Hard, OverHardCap: l.caps.OverHard(l.used),
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/billing"
+	"github.com/cortexlayer/cortexctl/internal/english"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/stripeclient"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
@@ -287,13 +288,13 @@ func outcome(rep Report, unitErr error) error {
 	switch {
 	case rep.Totals.ClientsFailed > 0:
 		return exitcode.Errorf(exitcode.Partial, "%d of %s failed (the rest committed); first error: %v",
-			rep.Totals.ClientsFailed, plural(rep.Totals.ClientsEvaluated, "client"), unitErr)
+			rep.Totals.ClientsFailed, english.Plural(rep.Totals.ClientsEvaluated, "client"), unitErr)
 	case firstUnavailable(rep.Stripe.Errors) != nil:
 		return exitcode.Errorf(exitcode.Unavailable, "Stripe unavailable: %s posted, %s left pending for the next run; %s",
-			plural(rep.Stripe.Posted, "charge"), plural(rep.Stripe.Pending, "charge"), firstUnavailable(rep.Stripe.Errors).Error)
+			english.Plural(rep.Stripe.Posted, "charge"), english.Plural(rep.Stripe.Pending, "charge"), firstUnavailable(rep.Stripe.Errors).Error)
 	case rep.Stripe.Failed > 0:
 		return exitcode.Errorf(exitcode.Partial, "Stripe rejected %s, which stay pending; first: %s",
-			plural(rep.Stripe.Failed, "charge"), rep.Stripe.Errors[0].Error)
+			english.Plural(rep.Stripe.Failed, "charge"), rep.Stripe.Errors[0].Error)
 	}
 	return nil
 }
@@ -307,14 +308,6 @@ func firstUnavailable(errs []PushFailure) *PushFailure {
 		}
 	}
 	return nil
-}
-
-// plural is "1 charge", "2 charges".
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // sort orders the lines by client e-mail, then period.

@@ -56,15 +56,8 @@ const chargedSQL = `
 	WHERE period_start = ANY($1) AND ($2::uuid IS NULL OR client_id = $2)
 	GROUP BY client_id, period_start`
 
-func nullable(id uuid.UUID) *uuid.UUID {
-	if id == uuid.Nil {
-		return nil
-	}
-	return &id
-}
-
 func loadSnapshot(ctx context.Context, q db.Querier, opts Options, open []billing.Period, closed *billing.Period) (*snapshot, error) {
-	filter := nullable(opts.ClientID)
+	filter := db.Nullable(opts.ClientID)
 	rows, err := q.Query(ctx, clientsSQL, filter)
 	if err != nil {
 		return nil, fmt.Errorf("load clients: %w", err)

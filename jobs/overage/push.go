@@ -56,7 +56,7 @@ const pendingSQL = `
 // run's error (exit 69): it, not Stripe, failed. ctx ending stops the push
 // between charges.
 func push(ctx context.Context, deps Deps, clientID uuid.UUID, workers int, rep *StripeReport) error {
-	rows, err := deps.DB.Query(ctx, pendingSQL, nullable(clientID))
+	rows, err := deps.DB.Query(ctx, pendingSQL, db.Nullable(clientID))
 	if err != nil {
 		return fmt.Errorf("load pending charges: %w", err)
 	}
@@ -291,7 +291,7 @@ func countAttempt(ctx context.Context, q db.Querier, id uuid.UUID) error {
 func countPending(ctx context.Context, q db.Querier, clientID uuid.UUID) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT count(*) FROM overage_charges WHERE status = 'pending' AND ($1::uuid IS NULL OR client_id = $1)`,
-		nullable(clientID)).Scan(&n)
+		db.Nullable(clientID)).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count pending charges: %w", err)
 	}
