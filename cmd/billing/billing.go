@@ -32,17 +32,3 @@ func header(w io.Writer, rec runner.Record, extra string) error {
 	_, err := fmt.Fprintf(w, "%s  run %s  as of %s%s%s\n\n", rec.Job, rec.ID, asOf, extra, dry)
 	return err
 }
-
-// footer is the last line of a job's table: status and exit code.
-func footer(w io.Writer, rec runner.Record) error {
-	code := 0
-	if rec.ExitCode != nil {
-		code = *rec.ExitCode
-	}
-	msg := ""
-	if rec.Error != nil {
-		msg = ": " + *rec.Error
-	}
-	_, err := fmt.Fprintf(w, "\nstatus: %s (exit %d)%s\n", rec.Status, code, msg)
-	return err
-}

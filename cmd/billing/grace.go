@@ -71,7 +71,7 @@ func runGrace(ctx context.Context, opts *GraceOptions) error {
 
 func renderGrace(w io.Writer, rec runner.Record, rep *grace.Report) error {
 	if rep == nil {
-		return footer(w, rec)
+		return cmdutil.Footer(w, rec)
 	}
 	if err := header(w, rec, fmt.Sprintf("  grace %d days", rep.GraceDays)); err != nil {
 		return err
@@ -107,5 +107,5 @@ func renderGrace(w io.Writer, rec runner.Record, rep *grace.Report) error {
 		english.Plural(t.InGrace, "client"), verb, t.Disabled, verb, t.Reactivated, t.ClientsFailed); err != nil {
 		return err
 	}
-	return footer(w, rec)
+	return cmdutil.Footer(w, rec)
 }

@@ -114,7 +114,7 @@ func runOverage(ctx context.Context, opts *OverageOptions) error {
 
 func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 	if rep == nil {
-		return footer(w, rec)
+		return cmdutil.Footer(w, rec)
 	}
 	extra := "  periods " + strings.Join(rep.Periods, ", ")
 	if rep.ClosedPeriod != "" {
@@ -187,5 +187,5 @@ func renderOverage(w io.Writer, rec runner.Record, rep *overage.Report) error {
 	if err != nil {
 		return err
 	}
-	return footer(w, rec)
+	return cmdutil.Footer(w, rec)
 }

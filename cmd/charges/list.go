@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
-	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/db/admin"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 	"github.com/cortexlayer/cortexctl/internal/english"
@@ -66,11 +65,8 @@ push error. Reads only; takes no job lock.`,
 
 func runList(ctx context.Context, opts *ListOptions) error {
 	f := opts.Factory
-	p, err := f.DB(ctx)
+	p, err := f.MigratedDB(ctx)
 	if err != nil {
-		return err
-	}
-	if err := db.CheckSchema(ctx, p); err != nil {
 		return err
 	}
 	list, err := admin.ListCharges(ctx, p, opts.Filter)

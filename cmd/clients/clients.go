@@ -5,14 +5,12 @@
 package clients
 
 import (
-	"context"
 	"os/user"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
-	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 )
 
@@ -23,18 +21,6 @@ const clientArg = "a client: its id (a UUID) or its e-mail"
 func NewCmdClients(f *cmdutil.Factory) *cobra.Command {
 	return cmdutil.Group("clients", "Clients: list, show, enable, disable (audited)",
 		NewCmdList(f, nil), NewCmdShow(f, nil), NewCmdEnable(f, nil), NewCmdDisable(f, nil))
-}
-
-// pool connects and checks the schema is the binary's.
-func pool(ctx context.Context, f *cmdutil.Factory) (*db.Pool, error) {
-	p, err := f.DB(ctx)
-	if err != nil {
-		return nil, err
-	}
-	if err := db.CheckSchema(ctx, p); err != nil {
-		return nil, err
-	}
-	return p, nil
 }
 
 // writerFlags are --actor and --note, which enable and disable share.

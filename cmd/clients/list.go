@@ -55,7 +55,7 @@ clock. Reads only; takes no job lock.`,
 
 func runList(ctx context.Context, opts *ListOptions) error {
 	f := opts.Factory
-	p, err := pool(ctx, f)
+	p, err := f.MigratedDB(ctx)
 	if err != nil {
 		return err
 	}

@@ -46,7 +46,7 @@ Reads only; takes no job lock.`,
 
 func runShow(ctx context.Context, opts *ShowOptions) error {
 	f := opts.Factory
-	p, err := pool(ctx, f)
+	p, err := f.MigratedDB(ctx)
 	if err != nil {
 		return err
 	}

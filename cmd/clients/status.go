@@ -81,7 +81,7 @@ func runEnable(ctx context.Context, opts *EnableOptions) error {
 
 // runChange makes one audited status change and prints it.
 func runChange(ctx context.Context, f *cmdutil.Factory, change func(context.Context, db.DB) (admin.Change, error)) error {
-	p, err := pool(ctx, f)
+	p, err := f.MigratedDB(ctx)
 	if err != nil {
 		return err
 	}

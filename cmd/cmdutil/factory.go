@@ -160,6 +160,19 @@ func (f *Factory) libpqEnv() bool {
 	return false
 }
 
+// MigratedDB is DB for a command that reads or writes the schema: it also
+// refuses a database whose schema is older than this binary (exit 78).
+func (f *Factory) MigratedDB(ctx context.Context) (*db.Pool, error) {
+	pool, err := f.DB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx, pool); err != nil {
+		return nil, err
+	}
+	return pool, nil
+}
+
 // Runner builds the job runner on the database.
 func (f *Factory) Runner(ctx context.Context) (*runner.Runner, error) {
 	pool, err := f.DB(ctx)

@@ -121,14 +121,12 @@ type JobFlags struct {
 	asOf, client string
 	dryRun       bool
 	timeout      time.Duration
-	flags        *pflag.FlagSet
 }
 
 // Bind declares the flags on cmd. ignored names what the job ignores at or
 // after as-of ("usage", "a payment").
 func (j *JobFlags) Bind(cmd *cobra.Command, defaultTimeout time.Duration, ignored string) {
 	fl := cmd.Flags()
-	j.flags = fl
 	fl.StringVar(&j.asOf, "as-of", "", "evaluate as if run at this instant: RFC 3339 or a date (00:00 UTC); "+ignored+" at or after it is ignored (default: the database's clock when the run starts)")
 	fl.BoolVar(&j.dryRun, "dry-run", false, "evaluate and report, write nothing but the run's own job_runs row")
 	fl.DurationVar(&j.timeout, "timeout", defaultTimeout, "stop the run cleanly after this long (between clients)")
@@ -139,7 +137,6 @@ func (j *JobFlags) Bind(cmd *cobra.Command, defaultTimeout time.Duration, ignore
 // no instant and no client (db backup).
 func (j *JobFlags) BindRun(cmd *cobra.Command, defaultTimeout time.Duration) {
 	fl := cmd.Flags()
-	j.flags = fl
 	fl.BoolVar(&j.dryRun, "dry-run", false, "say what would be done, write nothing but the run's own job_runs row")
 	fl.DurationVar(&j.timeout, "timeout", defaultTimeout, "stop the run after this long")
 }
@@ -148,11 +145,6 @@ func (j *JobFlags) BindRun(cmd *cobra.Command, defaultTimeout time.Duration) {
 // takes the database's clock once the run holds its lock.
 func (j *JobFlags) Params() (runner.Params, error) {
 	p := runner.Params{DryRun: j.dryRun, Timeout: j.timeout}
-	for _, name := range []string{"as-of", "client"} {
-		if f := j.flags.Lookup(name); f != nil && f.Changed && strings.TrimSpace(f.Value.String()) == "" {
-			return runner.Params{}, exitcode.Errorf(exitcode.Usage, "--%s was given but is empty: give it a value, or leave the flag out", name)
-		}
-	}
 	if j.asOf != "" {
 		var err error
 		if p.AsOf, err = ParseAsOf(j.asOf); err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
 
 // Output formats of results (--output).
@@ -62,4 +64,18 @@ func NonNil[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// Footer is the last line of a job's table: its status, exit code and error.
+func Footer(w io.Writer, rec runner.Record) error {
+	code := 0
+	if rec.ExitCode != nil {
+		code = *rec.ExitCode
+	}
+	msg := ""
+	if rec.Error != nil {
+		msg = ": " + *rec.Error
+	}
+	_, err := fmt.Fprintf(w, "\nstatus: %s (exit %d)%s\n", rec.Status, code, msg)
+	return err
 }

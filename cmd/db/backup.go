@@ -177,13 +177,10 @@ func renderBackup(w io.Writer, rec runner.Record, rep *backup.Report) error {
 	if len(rep.Swept) > 0 {
 		fmt.Fprintf(&b, "  removed %s of interrupted writes (older than a day)\n", english.Plural(len(rep.Swept), "partial file"))
 	}
-	msg := ""
-	if rec.Error != nil {
-		msg = ": " + *rec.Error
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
 	}
-	fmt.Fprintf(&b, "\nstatus: %s (exit %d)%s\n", rec.Status, code, msg)
-	_, err := io.WriteString(w, b.String())
-	return err
+	return cmdutil.Footer(w, rec)
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
@@ -232,14 +229,16 @@ func runBackups(ctx context.Context, opts *BackupsOptions) error {
 	if err != nil {
 		return err
 	}
+	stored := make(map[string]bool, len(objects))
+	for _, o := range objects {
+		stored[o.Key] = true
+	}
 	out := make([]Listed, 0, len(backups))
 	for _, b := range backups {
 		l := Listed{Backup: b}
-		for _, o := range objects {
-			if o.Key == backup.VerifiedKey(b.Manifest.ID) {
-				if v, err := backup.ReadVerification(ctx, st, b.Manifest.ID); err == nil {
-					l.Verified = &v
-				}
+		if stored[backup.VerifiedKey(b.Manifest.ID)] {
+			if v, err := backup.ReadVerification(ctx, st, b.Manifest.ID); err == nil {
+				l.Verified = &v
 			}
 		}
 		out = append(out, l)

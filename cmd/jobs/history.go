@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
-	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
@@ -98,11 +97,8 @@ func parseSince(s string) (time.Time, time.Duration, error) {
 
 func runHistory(ctx context.Context, opts *HistoryOptions) error {
 	f := opts.Factory
-	pool, err := f.DB(ctx)
+	pool, err := f.MigratedDB(ctx)
 	if err != nil {
-		return err
-	}
-	if err := db.CheckSchema(ctx, pool); err != nil {
 		return err
 	}
 	runs, err := runner.Runs(ctx, pool, runner.Filter{Job: opts.Job, Status: opts.Status, Since: opts.Since, Within: opts.Within, Limit: opts.Limit})

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
-	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
 
@@ -48,11 +47,8 @@ Reads only; takes no job lock.`,
 
 func runShow(ctx context.Context, opts *ShowOptions) error {
 	f := opts.Factory
-	pool, err := f.DB(ctx)
+	pool, err := f.MigratedDB(ctx)
 	if err != nil {
-		return err
-	}
-	if err := db.CheckSchema(ctx, pool); err != nil {
 		return err
 	}
 	rec, err := runner.FindRun(ctx, pool, opts.RunID)
