@@ -23,10 +23,14 @@
 package testenv
 
 import (
+	"context"
 	"fmt"
+	"net"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // EnvSkip names the environment variable that lists, comma-separated, the
@@ -61,4 +65,43 @@ func Skipped(service string) bool {
 		}
 	}
 	return false
+}
+
+// URL returns the base URL of a service the tests talk to over HTTP:
+// $envVar if set, else def. A malformed URL fails the test. If nothing
+// accepts TCP connections there, Need decides (fail with hint, or skip
+// when EnvSkip lists service).
+func URL(t testing.TB, service, envVar, def, hint string) string {
+	t.Helper()
+	raw := os.Getenv(envVar)
+	if raw == "" {
+		raw = def
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		t.Fatalf("%s=%q: want a URL such as %s", envVar, raw, def)
+	}
+	if err := Dial(t.Context(), u); err != nil {
+		Need(t, service, fmt.Errorf("nothing accepts connections at %s=%s: %w (%s)", envVar, raw, err, hint))
+	}
+	return strings.TrimSuffix(raw, "/")
+}
+
+// Dial checks that something accepts TCP connections at u's host (its
+// scheme's port when it names none), waiting half a second at most.
+func Dial(ctx context.Context, u *url.URL) error {
+	addr := u.Host
+	if u.Port() == "" {
+		port := "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+		addr = net.JoinHostPort(u.Hostname(), port)
+	}
+	dialer := net.Dialer{Timeout: 500 * time.Millisecond}
+	conn, err := dialer.DialContext(ctx, "tcp", addr)
+	if err == nil {
+		_ = conn.Close()
+	}
+	return err
 }

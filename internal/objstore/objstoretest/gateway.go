@@ -77,7 +77,7 @@ func (g *Gateway) Start() {
 	go func() { exited <- g.cmd.Wait() }()
 	u, _ := url.Parse(g.Endpoint)
 	deadline := time.Now().Add(20 * time.Second)
-	for dial(u) != nil {
+	for testenv.Dial(g.t.Context(), u) != nil {
 		select {
 		case err := <-exited:
 			g.cmd = nil

@@ -5,8 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,39 +44,9 @@ const (
 // is skipped if CORTEXCTL_TEST_SKIP lists s3 (see testenv.Need).
 func Endpoint(t testing.TB) string {
 	t.Helper()
-	raw := os.Getenv(EnvEndpoint)
-	if raw == "" {
-		raw = DefaultEndpoint
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		t.Fatalf("%s=%q: want a URL such as %s", EnvEndpoint, raw, DefaultEndpoint)
-	}
-	err = dial(u)
-	if err != nil {
-		err = fmt.Errorf("nothing accepts connections at %s=%s: %w (set %s to where an S3 server with access key %s "+
-			"and secret %s runs, or start `ROOT_ACCESS_KEY=%s ROOT_SECRET_KEY=%s versitygw --port 127.0.0.1:7070 posix DIR` "+
-			"yourself; `make tools` installs the pinned versitygw)",
-			EnvEndpoint, raw, err, EnvEndpoint, AccessKey, SecretKey, AccessKey, SecretKey)
-	}
-	testenv.Need(t, Service, err)
-	return strings.TrimSuffix(raw, "/")
-}
-
-func dial(u *url.URL) error {
-	addr := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		addr = net.JoinHostPort(u.Hostname(), port)
-	}
-	conn, err := net.DialTimeout("tcp", addr, 500*time.Millisecond)
-	if err == nil {
-		_ = conn.Close()
-	}
-	return err
+	return testenv.URL(t, Service, EnvEndpoint, DefaultEndpoint, fmt.Sprintf("set %s to where an S3 server with access key %s "+
+		"and secret %s runs, or start `ROOT_ACCESS_KEY=%s ROOT_SECRET_KEY=%s versitygw --port 127.0.0.1:7070 posix DIR` "+
+		"yourself; `make tools` installs the pinned versitygw", EnvEndpoint, AccessKey, SecretKey, AccessKey, SecretKey))
 }
 
 // SetCredentials points the AWS default credential chain of this test at

@@ -11,12 +11,7 @@ package stripetest
 
 import (
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/cortexlayer/cortexctl/internal/testenv"
 )
@@ -33,9 +28,6 @@ const (
 	Service = "stripe-mock"
 )
 
-// mockDialTimeout bounds the check that stripe-mock is listening.
-const mockDialTimeout = 500 * time.Millisecond
-
 // MockURL returns the URL of a running stripe-mock: $STRIPE_MOCK_URL if
 // set, else DefaultMockURL. It checks that something accepts TCP
 // connections there. If not, the test fails with how to start stripe-mock
@@ -43,32 +35,6 @@ const mockDialTimeout = 500 * time.Millisecond
 // stripe-mock (see testenv.Need). A malformed $STRIPE_MOCK_URL always fails.
 func MockURL(t testing.TB) string {
 	t.Helper()
-	raw := os.Getenv(EnvMockURL)
-	if raw == "" {
-		raw = DefaultMockURL
-	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		t.Fatalf("%s=%q: want a URL such as %s", EnvMockURL, raw, DefaultMockURL)
-	}
-	addr := u.Host
-	if u.Port() == "" {
-		port := "80"
-		if u.Scheme == "https" {
-			port = "443"
-		}
-		addr = net.JoinHostPort(u.Hostname(), port)
-	}
-
-	dialer := net.Dialer{Timeout: mockDialTimeout}
-	conn, err := dialer.DialContext(t.Context(), "tcp", addr)
-	if err != nil {
-		err = fmt.Errorf("nothing accepts connections at %s=%s: %w (set %s to where it runs, "+
-			"or start `stripe-mock -http-port 12111 -https-port 12112` yourself; `make tools` installs the pinned one)",
-			EnvMockURL, raw, err, EnvMockURL)
-	} else {
-		_ = conn.Close()
-	}
-	testenv.Need(t, Service, err)
-	return strings.TrimSuffix(raw, "/")
+	return testenv.URL(t, Service, EnvMockURL, DefaultMockURL, fmt.Sprintf("set %s to where it runs, "+
+		"or start `stripe-mock -http-port 12111 -https-port 12112` yourself; `make tools` installs the pinned one", EnvMockURL))
 }
