@@ -64,13 +64,6 @@ type Deps struct {
 	Progress io.Writer
 }
 
-func (d Deps) checkLock(ctx context.Context) error {
-	if d.Lock == nil {
-		return nil
-	}
-	return d.Lock.CheckLock(ctx, d.DB)
-}
-
 // Options are the job's inputs, bound from flags. AsOf is the run's start
 // by the database's clock (the runner sets it).
 type Options struct {
@@ -167,7 +160,7 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 	if err := dump(ctx, deps, tools, recipients, rep.DatabaseSize, &m); err != nil {
 		return rep, err
 	}
-	if err := deps.checkLock(ctx); err != nil {
+	if err := runner.HoldsLock(ctx, deps.Lock, deps.DB); err != nil {
 		return rep, fmt.Errorf("dump %s uploaded, manifest not written: %w", m.DumpKey, err)
 	}
 	elapsed := time.Since(clock)
@@ -192,7 +185,7 @@ func Run(ctx context.Context, deps Deps, opts Options) (Report, error) {
 		return rep, fmt.Errorf("backup %s written; retention not applied: %w", rep.ID, err)
 	}
 	if len(deletable) > 0 {
-		if err := deps.checkLock(ctx); err != nil {
+		if err := runner.HoldsLock(ctx, deps.Lock, deps.DB); err != nil {
 			return rep, err
 		}
 		if err := deps.Store.Delete(ctx, deletable...); err != nil {

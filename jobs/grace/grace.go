@@ -234,10 +234,8 @@ func apply(ctx context.Context, deps Deps, opts Options, planned ClientLine) (Cl
 	if err != nil {
 		return l, fmt.Errorf("%s client: %w", l.Action, err)
 	}
-	if deps.Lock != nil {
-		if err := deps.Lock.CheckLock(ctx, tx); err != nil {
-			return l, err
-		}
+	if err := runner.HoldsLock(ctx, deps.Lock, tx); err != nil {
+		return l, err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return l, fmt.Errorf("commit: %w", err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/billing"
+	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
 
 // unitTimeout bounds one client's transaction. A signal or --timeout does
@@ -84,7 +85,7 @@ func apply(ctx context.Context, deps Deps, snap *snapshot, planned clientPlan, o
 	if err != nil {
 		return p.lines, fmt.Errorf("%s client: %w", p.cap, err)
 	}
-	if err := deps.checkLock(ctx, tx); err != nil {
+	if err := runner.HoldsLock(ctx, deps.Lock, tx); err != nil {
 		return p.lines, err
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -59,14 +59,6 @@ type Deps struct {
 	Lock runner.LockChecker
 }
 
-// checkLock asks deps.Lock, if any, through q.
-func (d Deps) checkLock(ctx context.Context, q db.Querier) error {
-	if d.Lock == nil {
-		return nil
-	}
-	return d.Lock.CheckLock(ctx, q)
-}
-
 // Options are the job's inputs, bound from flags.
 type Options struct {
 	runner.Params

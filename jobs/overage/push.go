@@ -14,6 +14,7 @@ import (
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/internal/stripeclient"
+	"github.com/cortexlayer/cortexctl/jobs/runner"
 )
 
 type pendingRow struct {
@@ -161,7 +162,7 @@ func (p *pusher) pushClient(ctx context.Context, queue []indexed) {
 // client's later charges must wait for the next run.
 func (p *pusher) pushCharge(ctx context.Context, ch indexed) bool {
 	log := p.deps.Log.With().Str("client_id", ch.ClientID.String()).Str("charge_id", ch.ID.String()).Logger()
-	if err := p.deps.checkLock(ctx, p.deps.DB); err != nil {
+	if err := runner.HoldsLock(ctx, p.deps.Lock, p.deps.DB); err != nil {
 		p.mu.Lock()
 		if p.fatal == nil {
 			p.fatal = err

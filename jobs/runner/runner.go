@@ -102,6 +102,16 @@ type LockChecker interface {
 	CheckLock(ctx context.Context, q db.Querier) error
 }
 
+// HoldsLock asks l, through q, whether the run still holds its lock; a nil
+// l (a job run outside the runner, as in its own tests) holds nothing to
+// lose.
+func HoldsLock(ctx context.Context, l LockChecker, q db.Querier) error {
+	if l == nil {
+		return nil
+	}
+	return l.CheckLock(ctx, q)
+}
+
 // CheckLock returns an exitcode.Unavailable error unless this run still
 // holds its job's lock, asked through q: a unit's transaction, right before
 // it commits, so that no unit commits (and nothing is pushed) once another
