@@ -309,3 +309,39 @@ func periodCharges(ctx context.Context, q db.Querier, id uuid.UUID, planCurrency
 	}
 	return out, nil
 }
+
+// ClientUsage is a client's current period as the client itself sees it
+// (GET /v1/usage): its summary and what its overage was charged so far.
+type ClientUsage struct {
+	ClientSummary
+	Currency string        `json:"currency"`
+	Charged  PeriodCharges `json:"charged"`
+}
+
+// Usage returns the client's current period, by the database's clock. A
+// client id that names no client is an exitcode.Usage error.
+func Usage(ctx context.Context, d db.DB, id uuid.UUID) (ClientUsage, error) {
+	return readOnly(ctx, d, func(tx pgx.Tx, now time.Time) (ClientUsage, error) {
+		sums, err := summaries(ctx, tx, now, "", "", id)
+		if err != nil {
+			return ClientUsage{}, err
+		}
+		if len(sums) != 1 {
+			return ClientUsage{}, exitcode.Errorf(exitcode.Usage, "no client has the id %s", id)
+		}
+		u := ClientUsage{ClientSummary: sums[0], Currency: sums[0].currency}
+		charged, err := periodCharges(ctx, tx, id, u.Currency, billing.PeriodOf(now))
+		if err != nil {
+			return ClientUsage{}, err
+		}
+		// One line per currency; the plan's comes first when the plan
+		// changed currency mid-period (which plans do not do).
+		for _, c := range charged {
+			if c.Currency == u.Currency {
+				u.Charged = c
+			}
+		}
+		u.Charged.Period, u.Charged.Currency = u.Period, u.Currency
+		return u, nil
+	})
+}

@@ -599,3 +599,58 @@ func collectRecords(rows pgx.Rows) ([]Record, error) {
 	}
 	return out, nil
 }
+
+// Latest is a job's newest run and its newest success, dry runs left out:
+// what the API's /metrics exports and what monitoring alerts on.
+type Latest struct {
+	Job         string
+	LastRun     Record
+	LastSuccess *time.Time // when the newest succeeded run finished; nil if none
+}
+
+// LatestRuns returns, for each job that has run, its newest real run and
+// when it last succeeded, by job name.
+func LatestRuns(ctx context.Context, q db.Querier) ([]Latest, error) {
+	rows, err := q.Query(ctx, `
+		SELECT `+prefixed("r.", recordColumns)+`, ok.finished_at
+		FROM (SELECT DISTINCT job FROM job_runs WHERE NOT dry_run) j
+		CROSS JOIN LATERAL (
+		    SELECT * FROM job_runs WHERE job = j.job AND NOT dry_run ORDER BY started_at DESC LIMIT 1
+		) r
+		LEFT JOIN LATERAL (
+		    SELECT finished_at FROM job_runs
+		    WHERE job = j.job AND NOT dry_run AND status = 'succeeded' ORDER BY started_at DESC LIMIT 1
+		) ok ON true
+		ORDER BY j.job`)
+	if err != nil {
+		return nil, fmt.Errorf("read job_runs: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Latest, error) {
+		var l Latest
+		rec := &l.LastRun
+		err := row.Scan(&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
+			&rec.StartedAt, &rec.FinishedAt, &rec.ExitCode, &rec.Error, &rec.Summary, &l.LastSuccess)
+		l.Job = rec.Job
+		rec.StartedAt = rec.StartedAt.UTC()
+		for _, t := range []**time.Time{&rec.AsOf, &rec.FinishedAt, &l.LastSuccess} {
+			if *t != nil {
+				u := (*t).UTC()
+				*t = &u
+			}
+		}
+		return l, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read job_runs: %w", err)
+	}
+	return out, nil
+}
+
+// prefixed qualifies each of a comma-separated list of columns.
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ", ")
+	for i := range parts {
+		parts[i] = p + parts[i]
+	}
+	return strings.Join(parts, ", ")
+}
