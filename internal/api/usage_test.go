@@ -248,7 +248,9 @@ func TestClientStatusIsEnforcedAtOnce(t *testing.T) {
 		r := e.do("POST", "/v1/usage", body, bearer(key)...)
 		require.Equal(t, http.StatusForbidden, r.Status, reason)
 		require.Equal(t, api.CodeClientDisabled, r.ErrorCode(t))
-		var b struct{ Error struct{ Reason, Message string } }
+		var b struct {
+			Error struct{ Reason, Message string }
+		}
 		r.JSON(t, &b)
 		require.Equal(t, reason, b.Error.Reason)
 		require.NotContains(t, b.Error.Message, "contact support;", "one sentence of what to do")
