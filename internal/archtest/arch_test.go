@@ -104,6 +104,8 @@ func TestArchitecture(t *testing.T) {
 				require.Truef(t, under(dir, "internal/stripeclient"), "%s imports stripe-go: only the Stripe adapter may", dir)
 			case strings.HasPrefix(imp, "github.com/aws/"):
 				require.Truef(t, under(dir, "internal/objstore"), "%s imports the AWS SDK: only the object store adapter may", dir)
+			case strings.HasPrefix(imp, "github.com/redis/go-redis"):
+				require.Truef(t, under(dir, "internal/ratelimit"), "%s imports go-redis: only the rate limiter may", dir)
 			case strings.HasPrefix(imp, "github.com/jackc/pgx"):
 				require.Truef(t, under(dir, "db") || under(dir, "jobs"), "%s imports pgx: only db/ and jobs/ may", dir)
 			}
