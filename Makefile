@@ -58,10 +58,15 @@ demo: ## Build, start a local PostgreSQL if none answers, seed demo data and run
 	bash scripts/demo.sh
 
 .PHONY: bench
-bench: ## Run the benchmarks: overage job, db backup (~15 min), Stripe push (~20 min)
+bench: ## Run the benchmarks: overage job, API (~2 min), db backup (~15 min), Stripe push (~20 min)
 	bash scripts/bench.sh
+	bash scripts/bench-api.sh
 	bash scripts/bench-backup.sh
 	bash scripts/bench-push.sh
+
+.PHONY: bench-api
+bench-api: ## Only the API benchmark: POST /v1/usage under wrk vs pgbench, and batches (scripts/bench-api.sh)
+	bash scripts/bench-api.sh
 
 .PHONY: bench-backup
 bench-backup: ## Only the backup benchmark: db backup vs pg_dump and the old way, on ~2 GB (scripts/bench-backup.sh)

@@ -69,6 +69,10 @@ const (
 // application_name, statement_timeout and the pool size, each unless the
 // string sets it (pool_max_conns and the other pool_* settings are pgx's).
 func ParseConfig(connString, appName string) (*pgxpool.Config, error) {
+	return parseConfig(connString, appName, DefaultMaxConns)
+}
+
+func parseConfig(connString, appName string, maxConns int32) (*pgxpool.Config, error) {
 	cfg, err := pgxpool.ParseConfig(connString)
 	if err != nil {
 		// pgx's parse errors may quote the string; name only its redacted form.
@@ -85,7 +89,7 @@ func ParseConfig(connString, appName string) (*pgxpool.Config, error) {
 		cfg.ConnConfig.ConnectTimeout = DefaultConnectTimeout
 	}
 	if !hasSetting(connString, "pool_max_conns") {
-		cfg.MaxConns = DefaultMaxConns
+		cfg.MaxConns = maxConns
 	}
 	return cfg, nil
 }
@@ -108,7 +112,13 @@ func hasSetting(connString, key string) bool {
 // Connect opens a pool and checks that the server answers. An unreachable
 // server is an exitcode.Unavailable error naming the redacted address.
 func Connect(ctx context.Context, connString, appName string) (*Pool, error) {
-	cfg, err := ParseConfig(connString, appName)
+	return ConnectSized(ctx, connString, appName, DefaultMaxConns)
+}
+
+// ConnectSized is Connect with a pool of maxConns connections unless the
+// connection string sets pool_max_conns.
+func ConnectSized(ctx context.Context, connString, appName string, maxConns int32) (*Pool, error) {
+	cfg, err := parseConfig(connString, appName, maxConns)
 	if err != nil {
 		return nil, err
 	}

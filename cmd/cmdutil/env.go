@@ -14,6 +14,12 @@ const (
 	EnvS3Endpoint       = "AWS_ENDPOINT_URL_S3"   // --s3-endpoint: R2, MinIO, versitygw
 	EnvAWSRegion        = "AWS_REGION"            // --s3-region
 	EnvBackupRecipients = "BACKUP_AGE_RECIPIENTS" // --age-recipient: age1… public keys, comma-separated
+
+	EnvAPIAddr             = "API_ADDR"              // --addr of `cortexctl api`
+	EnvTrustedProxies      = "API_TRUSTED_PROXIES"   // --trusted-proxies: addresses and CIDR ranges
+	EnvRedisURL            = "REDIS_URL"             // secret (may hold a password): environment only
+	EnvAdminAPIKey         = "ADMIN_API_KEY"         // secret: environment only; unset turns /admin/ off
+	EnvStripeWebhookSecret = "STRIPE_WEBHOOK_SECRET" // secret: environment only (whsec_…)
 )
 
 // EnvOr returns the flag's value if it was set, else the variable's, else def.

@@ -56,6 +56,10 @@ type Factory struct {
 	Now       func() time.Time    // the host clock
 	Build     BuildInfo
 	Settings  Settings
+	// AppName and PoolMaxConns shape the pool DB opens (application_name,
+	// and its size unless the URL sets pool_max_conns); zero: a job's.
+	AppName      string
+	PoolMaxConns int32
 
 	log  atomic.Pointer[zerolog.Logger] // read by main's signal handler too
 	pool *db.Pool
@@ -139,7 +143,14 @@ func (f *Factory) DB(ctx context.Context) (*db.Pool, error) {
 	}
 	log := f.Log()
 	log.Debug().Str("database", db.Redact(url)).Msg("connecting")
-	pool, err := db.Connect(ctx, url, "cortexctl")
+	app, size := f.AppName, f.PoolMaxConns
+	if app == "" {
+		app = "cortexctl"
+	}
+	if size == 0 {
+		size = db.DefaultMaxConns
+	}
+	pool, err := db.ConnectSized(ctx, url, app, size)
 	if err != nil {
 		return nil, err
 	}

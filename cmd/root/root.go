@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	apicmd "github.com/cortexlayer/cortexctl/cmd/api"
 	"github.com/cortexlayer/cortexctl/cmd/billing"
 	"github.com/cortexlayer/cortexctl/cmd/charges"
 	"github.com/cortexlayer/cortexctl/cmd/clients"
@@ -66,7 +67,7 @@ and exits; cron starts them. Results go to stdout (a table, or JSON with
 	root.SetVersionTemplate("cortexctl {{.Version}}\n")
 
 	root.AddCommand(newCmdVersion(f), billing.NewCmdBilling(f), dbcmd.NewCmdDB(f), jobs.NewCmdJobs(f),
-		clients.NewCmdClients(f), charges.NewCmdCharges(f))
+		clients.NewCmdClients(f), charges.NewCmdCharges(f), apicmd.NewCmdAPI(f, nil))
 	return root
 }
 
