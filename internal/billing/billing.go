@@ -1,6 +1,7 @@
 // Package billing holds the billing rules of CortexLayer as pure functions:
-// billing periods, plan caps, overage money and the grace clock. Nothing here
-// touches a database or a clock, so every rule is table-tested on its own.
+// billing periods, plan caps, overage money, the grace clock and what a
+// Stripe event does to a client (stripe.go). Nothing here touches a
+// database or a clock, so every rule is table-tested on its own.
 package billing
 
 import (

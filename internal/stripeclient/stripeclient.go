@@ -1,6 +1,7 @@
-// Package stripeclient is the one seam between cortexctl's billing job and
-// Stripe: it pushes overage charges as Stripe invoice items, and finds one
-// pushed before by its charge_id metadata.
+// Package stripeclient is the one seam between cortexctl and Stripe: it
+// pushes overage charges as Stripe invoice items, finds one pushed before by
+// its charge_id metadata, and verifies and reads the webhooks Stripe sends
+// the API (ParseWebhook).
 //
 // It wraps stripe-go v85 (the stripe.Client API). Every create carries the
 // caller's deterministic idempotency key, so a charge pushed twice (a retry

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/cortexlayer/cortexctl/db/fixture"
+	"github.com/cortexlayer/cortexctl/db/payments"
 	"github.com/cortexlayer/cortexctl/internal/exitcode"
 	"github.com/cortexlayer/cortexctl/jobs/grace"
 	"github.com/cortexlayer/cortexctl/jobs/runner"
@@ -390,4 +391,74 @@ func TestClientThatLeftGraceMeanwhileIsLeftAlone(t *testing.T) {
 	require.Len(t, events, 1)
 	require.Equal(t, "active", events[0].To)
 	require.NotEqual(t, "billing-grace", events[0].Actor)
+}
+
+// The scenario, end to end through the store the webhook uses:
+// three clients' invoices fail 8 days before as-of, as Stripe tells the API
+// (payments.Apply); Stripe's retry of one fails again; one client pays
+// during grace. The grace job at as-of disables exactly the two who never
+// paid. A payment made during grace but delivered after the job ran still
+// brings its client back.
+func TestPaymentDuringGraceThenTheJobDisablesExactlyThoseWhoNeverPaid(t *testing.T) {
+	t.Parallel()
+	fx := fixture.New(t)
+	ctx := context.Background()
+	failedAt := asOf.Add(-8 * day)
+	never, retried, payer := fx.Client("starter"), fx.Client("growth"), fx.Client("scale")
+
+	n := 0
+	apply := func(id uuid.UUID, typ string, at time.Time) (string, payments.Result) {
+		t.Helper()
+		n++
+		ev := payments.Event{ID: fmt.Sprintf("evt_grace_%d", n), Type: typ, Created: at,
+			CustomerID: fixture.CustomerID(id), InvoiceID: fmt.Sprintf("in_%s", id.String()[:8]), AmountCents: 4900}
+		res, err := payments.Apply(ctx, fx.DB.Pool, ev)
+		require.NoError(t, err)
+		return ev.ID, res
+	}
+	failures := map[uuid.UUID]string{}
+	for _, id := range []uuid.UUID{never, retried, payer} {
+		evID, res := apply(id, "invoice.payment_failed", failedAt)
+		require.Equal(t, payments.Applied, res.Outcome)
+		failures[id] = evID
+		started := fx.GraceStartedAt(id)
+		require.NotNil(t, started)
+		require.True(t, failedAt.Equal(*started))
+	}
+	_, res := apply(retried, "invoice.payment_failed", failedAt.Add(3*day))
+	require.Equal(t, payments.Recorded, res.Outcome, "Stripe's retry fails again: the clock stays")
+	paidID, res := apply(payer, "invoice.paid", failedAt.Add(2*day))
+	require.Equal(t, payments.Applied, res.Outcome)
+
+	run := runOK(t, fx, optionsAt(asOf))
+	require.Equal(t, grace.Totals{InGrace: 2, Disabled: 2}, run.Report.Totals)
+	require.Equal(t, map[uuid.UUID]string{never: "disable", retried: "disable"}, actions(run.Report))
+	require.Equal(t, 2, line(t, run.Report, retried).FailedPayments)
+	runID := run.Record.ID
+	for _, id := range []uuid.UUID{never, retried} {
+		status, reason := fx.Status(id)
+		require.Equal(t, [2]string{"disabled", "grace_expired"}, [2]string{status, reason})
+		require.Equal(t, []fixture.StatusEvent{
+			{From: "active", To: "grace_period", Actor: failures[id]},
+			{From: "grace_period", To: "disabled", Reason: "grace_expired", Actor: "billing-grace", RunID: &runID},
+		}, fx.StatusEvents(id))
+	}
+	status, _ := fx.Status(payer)
+	require.Equal(t, "active", status)
+	require.Equal(t, []fixture.StatusEvent{
+		{From: "active", To: "grace_period", Actor: failures[payer]},
+		{From: "grace_period", To: "active", Actor: paidID},
+	}, fx.StatusEvents(payer))
+
+	// never's payment was made on day 5 of its grace; Stripe delivers it
+	// only now, after the job disabled it: it is active again.
+	lateID, res := apply(never, "invoice.paid", failedAt.Add(5*day))
+	require.Equal(t, payments.Applied, res.Outcome)
+	status, reason := fx.Status(never)
+	require.Equal(t, [2]string{"active", ""}, [2]string{status, reason})
+	events := fx.StatusEvents(never)
+	require.Equal(t, fixture.StatusEvent{From: "disabled", To: "active", Actor: lateID}, events[len(events)-1])
+
+	// The next run finds nobody in grace and changes nothing.
+	require.Equal(t, grace.Totals{}, runOK(t, fx, optionsAt(asOf.Add(time.Hour))).Report.Totals)
 }

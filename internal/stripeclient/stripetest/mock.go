@@ -2,6 +2,8 @@
 // through stripeclient: MockURL finds Stripe's own stripe-mock, and Fake is
 // a recording fake of the invoice-items API that honours idempotency keys
 // the way Stripe does and can inject outages, lost responses and hangs.
+// For webhooks, Event builds the JSON of an event as Stripe sends it and
+// Sign its Stripe-Signature header.
 //
 // stripe-mock checks that requests match Stripe's API, but it is stateless:
 // it does not store what it creates nor honour Idempotency-Key. Use it to
