@@ -99,7 +99,7 @@ rows() { psql -qAt "$url" -c "SELECT count(*) FROM usage_logs"; }
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 info "warm-up (5 s each)"
-pgbench -n -q -c "$conns" -j 2 -T 5 -f "$out/pgbench.sql" "$url" >/dev/null 2>&1
+pgbench -n -c "$conns" -j 2 -T 5 -f "$out/pgbench.sql" "$url" >/dev/null 2>&1
 wrk -t 2 -c "$conns" -d 5s -s "$out/single.lua" "http://127.0.0.1:$port/v1/usage" >/dev/null
 
 info "pgbench: $conns connections, ${secs} s"

@@ -275,8 +275,8 @@ func TestCLIMigrate(t *testing.T) {
 	}
 
 	// Every embedded migration, in order; the newest is the schema version.
-	wantNames := []string{"00001_init.sql", "00002_operator_commands.sql"}
-	const latest = 2
+	wantNames := []string{"00001_init.sql", "00002_operator_commands.sql", "00003_api.sql"}
+	const latest = 3
 
 	// Status on an empty database: pending, and it creates nothing.
 	st := decode[statusOut](t, c.runOK("db", "migrate", "status", "--output", "json"))
@@ -313,10 +313,11 @@ func TestCLIMigrate(t *testing.T) {
 	}
 
 	// The human form says the same.
-	require.Contains(t, c.runOK("db", "migrate", "--output", "table").stdout, "schema is at version 2 (0 migrations applied now)")
+	require.Contains(t, c.runOK("db", "migrate", "--output", "table").stdout, "schema is at version 3 (0 migrations applied now)")
 	status := c.runOK("db", "migrate", "status", "--output", "table").stdout
 	require.Regexp(t, `(?m)^1\s+00001_init\.sql\s+applied\s+\S+`, status)
 	require.Regexp(t, `(?m)^2\s+00002_operator_commands\.sql\s+applied\s+\S+`, status)
+	require.Regexp(t, `(?m)^3\s+00003_api\.sql\s+applied\s+\S+`, status)
 
 	// Now the jobs accept the database.
 	g := runGrace(t, c, "--as-of", rfc(graceAsOf))
@@ -341,13 +342,13 @@ func TestCLIMigrateConcurrently(t *testing.T) {
 	require.Equalf(t, 0, r1.code, "first:\n%s", r1.stderr)
 	require.Equalf(t, 0, r2.code, "second:\n%s", r2.stderr)
 	m1, m2 := decode[migrateOut](t, r1), decode[migrateOut](t, r2)
-	require.Equal(t, 2, len(m1.Applied)+len(m2.Applied), "each of the two migrations was applied once in all")
-	require.EqualValues(t, 2, m1.SchemaVersion)
-	require.EqualValues(t, 2, m2.SchemaVersion)
+	require.Equal(t, 3, len(m1.Applied)+len(m2.Applied), "each of the three migrations was applied once in all")
+	require.EqualValues(t, 3, m1.SchemaVersion)
+	require.EqualValues(t, 3, m2.SchemaVersion)
 
 	var n int
-	f.Scalar(&n, `SELECT count(*) FROM goose_db_version WHERE version_id IN (1, 2) AND is_applied`)
-	require.Equal(t, 2, n)
+	f.Scalar(&n, `SELECT count(*) FROM goose_db_version WHERE version_id IN (1, 2, 3) AND is_applied`)
+	require.Equal(t, 3, n)
 	for _, table := range []string{"plans", "clients", "usage_logs", "payments", "job_runs", "overage_charges", "client_status_events"} {
 		require.Truef(t, f.TableExists(table), "table %s", table)
 	}

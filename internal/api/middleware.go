@@ -137,7 +137,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		defer func() {
 			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
+				if v == http.ErrAbortHandler { //nolint:errorlint // a recovered value, compared by identity as net/http does
 					panic(v)
 				}
 				info.err = fmt.Errorf("panic: %v", v)
