@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cortexlayer/cortexctl/db"
+	"github.com/cortexlayer/cortexctl/internal/billing"
 )
 
 // Caller is the client an API key belongs to, as the API needs it on every
@@ -59,8 +60,11 @@ type Event struct {
 
 // Request is one POST /v1/usage: its events, all recorded or none.
 type Request struct {
-	ClientID uuid.UUID
-	Events   []Event
+	// KeyHash is the caller's API key: Record checks, in the statement that
+	// writes, that the key is live and its client may be served, so a key
+	// revoked or a client disabled a moment ago records nothing.
+	KeyHash []byte
+	Events  []Event
 	// IdempotencyKey, when set, makes the request safe to retry: the first
 	// request with it records the events and stores Response; any later one
 	// from the same client records nothing and gets the stored response.
@@ -71,35 +75,61 @@ type Request struct {
 
 // Outcome is what Record did.
 type Outcome struct {
+	// Caller is the key's client as the statement saw it: its Status says
+	// whether anything was recorded (only active and grace_period clients
+	// are served; for others nothing is written).
+	Caller Caller
 	// Replayed: the key was seen before with the same request; nothing was
 	// recorded now and Response is the one stored then.
 	Replayed bool
 	Response json.RawMessage
 }
 
+// Served reports whether a client in status may use the API.
+func Served(status string) bool {
+	return status == billing.StatusActive || status == billing.StatusGrace
+}
+
 // ErrKeyReused: the Idempotency-Key was first sent with a different request.
 var ErrKeyReused = errors.New("the Idempotency-Key was used before with a different request")
 
-// insertSQL records the events of one request in one statement. With an
-// idempotency key ($5 not null) the key's row is inserted first in the same
-// statement: a key already stored (or being stored by a concurrent request,
-// which this one then waits for) inserts no event.
-const insertSQL = `
-	WITH req AS (
+// recordSQL checks the key and the client's status and records the events
+// of one request, in one statement and one round trip. With an idempotency
+// key ($4 not null) the key's row is inserted first in the same statement: a
+// key already stored (or being stored by a concurrent request, which this one
+// then waits for) inserts no event. It returns no row for a key that is
+// unknown or revoked; else the client, its status and the events inserted.
+const recordSQL = `
+	WITH caller AS (
+	    SELECT k.id AS key_id, c.id, c.billing_status, coalesce(c.disabled_reason, '') AS reason,
+	           c.plan_code, p.rate_limit_per_minute
+	    FROM api_keys k
+	    JOIN clients c ON c.id = k.client_id
+	    JOIN plans p ON p.code = c.plan_code
+	    WHERE k.key_hash = $7 AND k.revoked_at IS NULL
+	), served AS (
+	    SELECT id FROM caller WHERE billing_status IN ('active', 'grace_period')
+	), req AS (
 	    INSERT INTO usage_requests (client_id, idempotency_key, request_hash, response)
-	    SELECT $1, $5, $6, $7 WHERE $5::text IS NOT NULL
+	    SELECT id, $4, $5, $6 FROM served WHERE $4::text IS NOT NULL
 	    ON CONFLICT (client_id, idempotency_key) DO NOTHING
 	    RETURNING 1
+	), ins AS (
+	    INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at)
+	    SELECT s.id, e.op, e.qty, e.at
+	    FROM served s, unnest($1::text[], $2::int[], $3::timestamptz[]) AS e(op, qty, at)
+	    WHERE $4::text IS NULL OR EXISTS (SELECT 1 FROM req)
+	    RETURNING 1
 	)
-	INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at)
-	SELECT $1, e.op, e.qty, e.at
-	FROM unnest($2::text[], $3::int[], $4::timestamptz[]) AS e(op, qty, at)
-	WHERE $5::text IS NULL OR EXISTS (SELECT 1 FROM req)`
+	SELECT key_id, id, billing_status, reason, plan_code, rate_limit_per_minute, (SELECT count(*) FROM ins)
+	FROM caller`
 
-// Record writes the request's events in one statement (all or none). With
-// an idempotency key already stored for the client, it writes nothing and
-// returns the stored response (Replayed), or ErrKeyReused if the stored
-// request differs.
+// Record checks the caller's key and status and writes the request's events
+// in one statement (all or none). A key unknown or revoked is
+// ErrUnknownKey; a client not Served records nothing (Outcome.Caller says
+// why). With an idempotency key already stored for the client, it writes
+// nothing and returns the stored response (Replayed), or ErrKeyReused if the
+// stored request differs.
 func Record(ctx context.Context, q db.Querier, r Request) (Outcome, error) {
 	if len(r.Events) == 0 {
 		return Outcome{}, errors.New("record usage: no events")
@@ -110,24 +140,31 @@ func Record(ctx context.Context, q db.Querier, r Request) (Outcome, error) {
 	for i, e := range r.Events {
 		ops[i], qty[i], at[i] = e.OperationType, e.Quantity, e.OccurredAt
 	}
-	tag, err := q.Exec(ctx, insertSQL, r.ClientID, ops, qty, at, db.Nullable(r.IdempotencyKey), r.RequestHash, r.Response)
-	if err != nil {
-		return Outcome{}, fmt.Errorf("record usage: %w", err)
-	}
-	if r.IdempotencyKey == "" || tag.RowsAffected() > 0 {
-		return Outcome{Response: r.Response}, nil
-	}
 	var (
-		hash []byte
-		resp json.RawMessage
+		out      Outcome
+		inserted int64
 	)
+	c := &out.Caller
+	err := q.QueryRow(ctx, recordSQL, ops, qty, at, db.Nullable(r.IdempotencyKey), r.RequestHash, r.Response, r.KeyHash).
+		Scan(&c.KeyID, &c.ClientID, &c.Status, &c.DisabledReason, &c.Plan, &c.RatePerMinute, &inserted)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Outcome{}, ErrUnknownKey
+	case err != nil:
+		return Outcome{}, fmt.Errorf("record usage: %w", err)
+	case !Served(c.Status) || r.IdempotencyKey == "" || inserted > 0:
+		out.Response = r.Response
+		return out, nil
+	}
+	var hash []byte
 	err = q.QueryRow(ctx, `SELECT request_hash, response FROM usage_requests WHERE client_id = $1 AND idempotency_key = $2`,
-		r.ClientID, r.IdempotencyKey).Scan(&hash, &resp)
+		c.ClientID, r.IdempotencyKey).Scan(&hash, &out.Response)
 	if err != nil {
 		return Outcome{}, fmt.Errorf("read the stored response of Idempotency-Key %q: %w", r.IdempotencyKey, err)
 	}
 	if !bytes.Equal(hash, r.RequestHash) {
 		return Outcome{}, ErrKeyReused
 	}
-	return Outcome{Replayed: true, Response: resp}, nil
+	out.Replayed = true
+	return out, nil
 }

@@ -64,6 +64,7 @@ type Server struct {
 	handler http.Handler
 
 	limiterWarn atomic.Int64 // when the failing limiter was last logged (unix ns)
+	keys        keyCache     // POST /v1/usage's callers, by key hash
 }
 
 // New builds the server and its routes.
@@ -80,7 +81,7 @@ func New(cfg Config, deps Deps) *Server {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.Handle("GET /metrics", s.metrics.handler(cfg.Log))
-	mux.Handle("POST /v1/usage", s.client(s.postUsage))
+	mux.HandleFunc("POST /v1/usage", s.postUsage)
 	mux.Handle("GET /v1/usage", s.client(s.getUsage))
 	s.routeWebhooks(mux)
 	s.routeAdmin(mux)

@@ -44,10 +44,17 @@ const GraceWarning = `299 cortexlayer "payment failed: pay the open invoice with
 
 // client authenticates the caller by its API key, refuses a disabled or
 // cancelled client (403) and one over its plan's rate limit (429), and
-// calls h with the caller.
+// calls h with the caller. The key and the status are read afresh on every
+// request.
 func (s *Server) client(h func(http.ResponseWriter, *http.Request, usage.Caller)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := s.authenticate(w, r)
+		c, _, err := s.identify(w, r, false)
+		if err == nil {
+			err = s.admit(w, c)
+		}
+		if err == nil {
+			err = s.rateLimit(w, r, c)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -56,22 +63,47 @@ func (s *Server) client(h func(http.ResponseWriter, *http.Request, usage.Caller)
 	})
 }
 
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (usage.Caller, error) {
+// identify finds the caller of a request by its bearer key. With cached,
+// a caller seen in the last KeyCacheTTL is taken from memory: its plan's
+// rate limit is then up to that old, and its key and status are not
+// checked here, so the caller must have its store check them (usage.Record
+// does, in the statement that writes). fresh says the caller was just read
+// from the database.
+func (s *Server) identify(w http.ResponseWriter, r *http.Request, cached bool) (c usage.Caller, fresh bool, err error) {
 	token, ok := bearer(r)
 	if !ok {
-		return usage.Caller{}, unauthorized(w, "no API key: send it as Authorization: Bearer ck_live_…")
+		return c, false, unauthorized(w, "no API key: send it as Authorization: Bearer ck_live_…")
 	}
 	if err := apikey.Check(token); err != nil {
-		return usage.Caller{}, unauthorized(w, err.Error())
+		return c, false, unauthorized(w, err.Error())
 	}
-	c, err := usage.Authenticate(r.Context(), s.deps.DB, apikey.Hash(token))
+	hash := apikey.Hash(token)
+	if cached {
+		if c, ok := s.keys.get(hash); ok {
+			reqInfo(r.Context()).clientID = c.ClientID.String()
+			return c, false, nil
+		}
+	}
+	c, err = usage.Authenticate(r.Context(), s.deps.DB, hash)
 	if errors.Is(err, usage.ErrUnknownKey) {
-		return usage.Caller{}, unauthorized(w, "unknown or revoked API key: use a current key, or ask for a new one")
+		s.keys.forget(hash)
+		return c, false, unknownKey(w)
 	}
 	if err != nil {
-		return usage.Caller{}, err
+		return c, false, err
 	}
+	s.keys.put(hash, c)
 	reqInfo(r.Context()).clientID = c.ClientID.String()
+	return c, true, nil
+}
+
+func unknownKey(w http.ResponseWriter) *Problem {
+	return unauthorized(w, "unknown or revoked API key: use a current key, or ask for a new one")
+}
+
+// admit refuses a client that may not be served (403, with the reason and
+// what to do) and warns one in grace.
+func (s *Server) admit(w http.ResponseWriter, c usage.Caller) error {
 	w.Header().Set("X-Billing-Status", c.Status)
 	switch c.Status {
 	case billing.StatusDisabled:
@@ -79,17 +111,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (usage.Cal
 		if !ok {
 			msg = "the account is disabled; contact support"
 		}
-		return usage.Caller{}, &Problem{Status: http.StatusForbidden, Code: CodeClientDisabled, Reason: c.DisabledReason, Message: msg}
+		return &Problem{Status: http.StatusForbidden, Code: CodeClientDisabled, Reason: c.DisabledReason, Message: msg}
 	case billing.StatusCancelled:
-		return usage.Caller{}, &Problem{Status: http.StatusForbidden, Code: CodeClientCancelled, Reason: billing.ReasonSubscriptionCancelled,
+		return &Problem{Status: http.StatusForbidden, Code: CodeClientCancelled, Reason: billing.ReasonSubscriptionCancelled,
 			Message: "the subscription was cancelled; subscribe again to restore access"}
 	case billing.StatusGrace:
 		w.Header().Set("Warning", GraceWarning)
 	}
-	if err := s.rateLimit(w, r, c); err != nil {
-		return usage.Caller{}, err
-	}
-	return c, nil
+	return nil
 }
 
 // rateLimit applies the plan's rate per minute. When the limiter fails

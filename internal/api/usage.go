@@ -11,6 +11,7 @@ import (
 
 	"github.com/cortexlayer/cortexctl/db/admin"
 	"github.com/cortexlayer/cortexctl/db/usage"
+	"github.com/cortexlayer/cortexctl/internal/apikey"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 )
 
@@ -44,7 +45,21 @@ type usageRecorded struct {
 	Quantity int64 `json:"quantity"` // their units
 }
 
-func (s *Server) postUsage(w http.ResponseWriter, r *http.Request, c usage.Caller) {
+// postUsage is the hot path: the caller comes from the key cache when it can,
+// for the rate limit; the key and the client's status are checked by the
+// statement that records (usage.Record), so it costs one round trip.
+func (s *Server) postUsage(w http.ResponseWriter, r *http.Request) {
+	c, fresh, err := s.identify(w, r, true)
+	if err == nil && fresh && !usage.Served(c.Status) {
+		err = s.admit(w, c) // refused before reading the body, when the database just said so
+	}
+	if err == nil {
+		err = s.rateLimit(w, r, c)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	key := r.Header.Get("Idempotency-Key")
 	if len(key) > MaxIdempotency || !printable(key) {
 		s.writeError(w, r, problem(http.StatusBadRequest, CodeInvalidRequest,
@@ -71,7 +86,8 @@ func (s *Server) postUsage(w http.ResponseWriter, r *http.Request, c usage.Calle
 		s.writeError(w, r, err)
 		return
 	}
-	req := usage.Request{ClientID: c.ClientID, Events: events, Response: respJSON}
+	token, _ := bearer(r)
+	req := usage.Request{KeyHash: apikey.Hash(token), Events: events, Response: respJSON}
 	if key != "" {
 		// The request as sent, before defaults: a retry of it hashes the same.
 		sent, err := json.Marshal(body)
@@ -84,11 +100,19 @@ func (s *Server) postUsage(w http.ResponseWriter, r *http.Request, c usage.Calle
 	}
 	out, err := usage.Record(r.Context(), s.deps.DB, req)
 	switch {
+	case errors.Is(err, usage.ErrUnknownKey):
+		s.keys.forget(req.KeyHash)
+		s.writeError(w, r, unknownKey(w))
+		return
 	case errors.Is(err, usage.ErrKeyReused):
 		s.writeError(w, r, problem(http.StatusUnprocessableEntity, CodeIdempotencyReused,
 			"this Idempotency-Key was first sent with a different request: use a new key for a new request"))
 		return
 	case err != nil:
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.admit(w, out.Caller); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
