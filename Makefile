@@ -9,8 +9,8 @@ BIN     := bin/cortexctl
 MAIN    := ./cmd/cortexctl
 # Extra flags for `go test`, e.g. make test TESTFLAGS='-run TestOverage -v'.
 # scripts/test.sh also reads CORTEXCTL_TEST_DATABASE_URL, STRIPE_MOCK_URL,
-# CORTEXCTL_TEST_S3_ENDPOINT and CORTEXCTL_TEST_SKIP (e.g.
-# CORTEXCTL_TEST_SKIP=stripe-mock,s3) from the environment.
+# CORTEXCTL_TEST_S3_ENDPOINT, CORTEXCTL_TEST_REDIS_URL and CORTEXCTL_TEST_SKIP
+# (e.g. CORTEXCTL_TEST_SKIP=stripe-mock,s3,redis) from the environment.
 TESTFLAGS ?=
 
 # Version info baked into the binary; override on the command line
@@ -36,7 +36,7 @@ build: ## Build bin/cortexctl with version, commit and date baked in
 	@echo "built $(BIN) ($(VERSION), $(COMMIT))"
 
 .PHONY: test
-test: ## Run all tests with -race; starts stripe-mock and versitygw (S3) if none answers, needs PostgreSQL (scripts/test.sh)
+test: ## Run all tests with -race; starts stripe-mock, versitygw (S3) and redis-server if none answers, needs PostgreSQL (scripts/test.sh)
 	@bash scripts/test.sh $(TESTFLAGS)
 
 .PHONY: lint

@@ -21,12 +21,21 @@
 #    stripe-mock, one that already answers is used and left alone, and an
 #    endpoint elsewhere is never started. The object store tests also read
 #    what was uploaded with the aws CLI (`aws`; apt-get install awscli).
-# 5. Runs the tests with gotestsum. Its summary lists each skipped and failed
+# 5. Redis (CORTEXCTL_TEST_REDIS_URL, default
+#    redis://127.0.0.1:CORTEXCTL_TEST_REDIS_PORT, 6379): if no Redis answers
+#    PING there, starts redis-server (apt-get install redis-server) on
+#    127.0.0.1 at that port without persistence (--save "" --appendonly no,
+#    its --dir a new directory), waits until it answers, and on exit stops it
+#    (SIGTERM; it runs in the foreground, not --daemonize, so that this
+#    script holds its pid) and removes the directory. As for the others, one
+#    that already answers (the machine's service) is used and left alone, and
+#    a URL elsewhere is never started.
+# 6. Runs the tests with gotestsum. Its summary lists each skipped and failed
 #    test with its output ("=== Skipped", "=== Failed") and ends with
 #    "DONE N tests[, M skipped][, F failures] in Ts"; then this script prints
 #    how many tests were skipped.
 #
-# A service named in CORTEXCTL_TEST_SKIP (comma-separated, e.g. stripe-mock,s3) is
+# A service named in CORTEXCTL_TEST_SKIP (comma-separated, e.g. stripe-mock,s3,redis) is
 # not started, and the tests that need it skip if it does not answer; without
 # that, they fail (internal/testenv). The exit status is the tests' status.
 # Each service has its own service_<name> function; add the next one the same way.
@@ -43,6 +52,8 @@ export CORTEXCTL_TEST_S3_ENDPOINT=${CORTEXCTL_TEST_S3_ENDPOINT:-http://127.0.0.1
 # internal/objstore/objstoretest (AccessKey, SecretKey).
 S3_ACCESS_KEY=cortexctl-test
 S3_SECRET_KEY=cortexctl-test-secret
+REDIS_PORT=${CORTEXCTL_TEST_REDIS_PORT:-6379}
+export CORTEXCTL_TEST_REDIS_URL=${CORTEXCTL_TEST_REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}
 export CORTEXCTL_TEST_SKIP=${CORTEXCTL_TEST_SKIP:-}
 
 say() { printf 'test: %s\n' "$*"; }
@@ -187,6 +198,36 @@ service_s3() {
   fi
 }
 
+redis_answers() {
+  [[ $(timeout 2 redis-cli --no-auth-warning -u "$CORTEXCTL_TEST_REDIS_URL" ping 2>/dev/null) == PONG ]]
+}
+
+service_redis() {
+  local own=redis://127.0.0.1:$REDIS_PORT shown dir
+  # The URL without its password, as printed.
+  shown=$(sed -E 's#(://[^:/@]*):[^@/]*@#\1:***@#' <<<"$CORTEXCTL_TEST_REDIS_URL")
+  if opted_out redis && ! command -v redis-cli >/dev/null; then
+    say "redis-cli not found and CORTEXCTL_TEST_SKIP lists redis: not starting Redis; its tests will skip unless one answers"
+    return
+  fi
+  command -v redis-cli >/dev/null ||
+    fail "redis-cli not found: install Redis (apt-get install redis-server), or set CORTEXCTL_TEST_SKIP=redis"
+  if redis_answers; then
+    say "Redis answers at $shown; using it"
+  elif opted_out redis; then
+    say "Redis does not answer at $shown and CORTEXCTL_TEST_SKIP lists it: not starting it; its tests will skip"
+  elif [[ ${CORTEXCTL_TEST_REDIS_URL%/} != "$own" ]]; then
+    say "WARNING: no Redis answers at CORTEXCTL_TEST_REDIS_URL=$shown and only $own is started here; the tests that need Redis will fail (unset CORTEXCTL_TEST_REDIS_URL, or set CORTEXCTL_TEST_SKIP=redis)" >&2
+  else
+    command -v redis-server >/dev/null ||
+      fail "redis-server not found: apt-get install redis-server, or set CORTEXCTL_TEST_SKIP=redis"
+    dir=$(mktemp -d /tmp/cortexctl-test-redis.XXXXXX)
+    service_dirs+=("$dir")
+    start_service redis-server redis_answers 30 \
+      redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no --dir "$dir" --daemonize no
+  fi
+}
+
 # run_tests GO_TEST_FLAGS...: returns the tests' status.
 run_tests() {
   local rc=0 skipped
@@ -213,4 +254,5 @@ bash scripts/tools.sh "${tools[@]}"
 service_postgres
 service_stripe_mock
 service_s3
+service_redis
 run_tests "$@"
