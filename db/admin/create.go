@@ -46,9 +46,12 @@ const (
 
 var customerRE = regexp.MustCompile(`^cus_[A-Za-z0-9]+$`)
 
-// check refuses what would make a client nobody can name or bill, and
-// returns the request trimmed.
-func (r CreateRequest) check() (CreateRequest, error) {
+// Check refuses what would make a client nobody can name or bill, and
+// returns the request trimmed. It reads nothing: CreateClient calls it
+// first, and a command may call it before it dials the database. Whether
+// the plan exists, and the e-mail and customer are free, CreateClient
+// checks in its transaction.
+func (r CreateRequest) Check() (CreateRequest, error) {
 	r.Email, r.Company, r.Plan = strings.TrimSpace(r.Email), strings.TrimSpace(r.Company), strings.TrimSpace(r.Plan)
 	r.StripeCustomerID = strings.TrimSpace(r.StripeCustomerID)
 	if err := checkActor(r.Actor); err != nil {
@@ -87,7 +90,7 @@ func isAddress(s string) bool {
 // the transaction on the e-mail, in the two-key space no job lock uses), so
 // exactly one of two at once succeeds.
 func CreateClient(ctx context.Context, d db.DB, req CreateRequest) (Created, error) {
-	req, err := req.check()
+	req, err := req.Check()
 	if err != nil {
 		return Created{}, err
 	}
