@@ -138,8 +138,7 @@ func checkFree(ctx context.Context, q db.Querier, req CreateRequest) error {
 	err := q.QueryRow(ctx, `SELECT id, email FROM clients WHERE lower(email) = lower($1) ORDER BY email = $1 DESC LIMIT 1`, req.Email).Scan(&id, &email)
 	switch {
 	case err == nil:
-		return usageErrorf(ErrClientExists, "client %s has the e-mail %q already (e-mails are compared ignoring case): see it with `cortexctl clients show %s`",
-			id, email, id)
+		return usageErrorf(ErrClientExists, "client %s has the e-mail %q already (e-mails are compared ignoring case)", id, email)
 	case !errors.Is(err, pgx.ErrNoRows):
 		return fmt.Errorf("look up the e-mail %s: %w", req.Email, err)
 	}
