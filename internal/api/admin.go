@@ -90,7 +90,7 @@ func (s *Server) admin(want [sha256.Size]byte, h adminHandler) http.Handler {
 }
 
 // adminActor is the actor of a request: AdminActor, and after a colon the
-// X-Actor header with anything but letters, digits and . _ @ + - replaced
+// X-Actor header with anything but letters, digits and . _ @ + - : replaced
 // by _, cut to MaxActorLen.
 func adminActor(h string) string {
 	h = strings.TrimSpace(h)
@@ -98,7 +98,7 @@ func adminActor(h string) string {
 		h = h[:MaxActorLen]
 	}
 	h = strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._@+-", r) {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._@+-:", r) {
 			return r
 		}
 		return '_'

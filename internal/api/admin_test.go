@@ -255,7 +255,7 @@ func TestAdminActorNamesWhoIsBehindTheRequest(t *testing.T) {
 	e := newAdminEnv(t)
 	for i, tc := range []struct{ header, actor string }{
 		{"", "admin-api"},
-		{"ops:alice@corp.test", "admin-api:ops_alice@corp.test"},
+		{"ops:alice@corp.test", "admin-api:ops:alice@corp.test"},
 		{"Alice Smith / ops", "admin-api:Alice_Smith___ops"},
 		{"   ", "admin-api"},
 		{strings.Repeat("x", 100), "admin-api:" + strings.Repeat("x", api.MaxActorLen)},
