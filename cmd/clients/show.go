@@ -23,12 +23,12 @@ func NewCmdShow(f *cmdutil.Factory, runF func(*ShowOptions) error) *cobra.Comman
 	opts := &ShowOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "show ID|EMAIL",
-		Short: "Show one client: status, usage against the caps, charges, status events",
+		Short: "Show one client: status, usage against the caps, charges, API keys, status events",
 		Long: `Shows one client, named by its id or its e-mail: plan, billing status with the
 reason and since when, any hard-cap exemption, query usage in the current
 billing period against the limit, soft cap and hard cap, units and amount
-charged this period and last, its pending charges, and its last ` + fmt.Sprint(admin.MaxEvents) + ` status
-events with who made them. The period and "now" are the database's clock.
+charged this period and last, its pending charges, its API keys (never the
+keys themselves) and its last ` + fmt.Sprint(admin.MaxEvents) + ` status events with who made them. The period and "now" are the database's clock.
 Reads only; takes no job lock.`,
 		Example: `  cortexctl clients show over@demo.cortexlayer.test
   cortexctl clients show ac752efa-f584-4b21-a6ae-ce6209f00c6d --output json`,
@@ -57,6 +57,7 @@ func runShow(ctx context.Context, opts *ShowOptions) error {
 	if f.JSON() {
 		det.PendingCharges = cmdutil.NonNil(det.PendingCharges)
 		det.StatusEvents = cmdutil.NonNil(det.StatusEvents)
+		det.APIKeys = cmdutil.NonNil(det.APIKeys)
 		return cmdutil.WriteJSON(f.IOStreams.Out, det)
 	}
 	return renderShow(f.IOStreams.Out, det, f.IOStreams.IsStdoutTTY())
@@ -119,6 +120,10 @@ func renderShow(w io.Writer, d admin.ClientDetail, tty bool) error {
 		}
 	}
 
+	if err := keyTable(w, d.APIKeys); err != nil {
+		return err
+	}
+
 	if _, err := fmt.Fprintf(w, "\nStatus events (newest first, at most %d):\n", admin.MaxEvents); err != nil {
 		return err
 	}
@@ -134,6 +139,23 @@ func renderShow(w io.Writer, d admin.ClientDetail, tty bool) error {
 		}
 		rows = append(rows, []string{cmdutil.Instant(e.OccurredAt), e.From, e.To, deref(e.Reason, "-"), e.Actor, run,
 			instant(e.HardCapExemptUntil, "-"), cut(deref(e.Note, ""), tty)})
+	}
+	return cmdutil.Table(w, rows)
+}
+
+// keyTable lists a client's API keys, never their secrets.
+func keyTable(w io.Writer, keys []admin.Key) error {
+	if _, err := fmt.Fprintf(w, "\nAPI keys (live first, newest first, at most %d):\n", admin.MaxKeys); err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		_, err := fmt.Fprintln(w, "none")
+		return err
+	}
+	rows := [][]string{{"KEY", "ID", "CREATED", "BY", "REVOKED", "REVOKED BY"}}
+	for _, k := range keys {
+		rows = append(rows, []string{k.Prefix, k.ID.String(), cmdutil.Instant(k.CreatedAt), k.CreatedBy,
+			instant(k.RevokedAt, "-"), deref(k.RevokedBy, "-")})
 	}
 	return cmdutil.Table(w, rows)
 }

@@ -46,7 +46,7 @@ func TestCLIRootHelp(t *testing.T) {
 		{"billing", "Daily billing jobs: overage charges and grace-period enforcement"},
 		{"db", "Database schema, data and backups: migrate, seed, backup, backups, verify, restore"},
 		{"jobs", "Job runs: history, show"},
-		{"clients", "Clients: list, show, enable, disable (audited)"},
+		{"clients", "Clients: list, show, create, set-plan, rotate-key, revoke-key, enable, disable"},
 		{"charges", "Overage charges: list the ledger, pending pushes and their errors"},
 		{"version", "Print version, commit and build date"},
 	} {
@@ -103,6 +103,7 @@ func TestCLISubcommandHelp(t *testing.T) {
 	for _, args := range [][]string{
 		{"version"}, {"db", "migrate"}, {"db", "migrate", "status"}, {"db", "seed"}, {"jobs", "history"}, {"jobs", "show"},
 		{"clients", "list"}, {"clients", "show"}, {"clients", "enable"}, {"clients", "disable"}, {"charges", "list"},
+		{"clients", "create"}, {"clients", "set-plan"}, {"clients", "rotate-key"}, {"clients", "revoke-key"},
 	} {
 		out := c.runOK(append(args, "--help")...).stdout
 		require.Containsf(t, out, "Examples:", "cortexctl %s --help", strings.Join(args, " "))

@@ -1,18 +1,23 @@
 // Package admin is what an operator reads of clients and does to them
 // outside the jobs: client summaries against their caps, the charges
-// ledger, and enabling or disabling a client with an audited status event.
-// `cortexctl clients` and `cortexctl charges` call it; the admin routes of
-// the HTTP API are meant to call the same functions.
+// ledger, enabling or disabling a client with an audited status event,
+// creating a client with its first API key, changing its plan, and making
+// or revoking its keys. `cortexctl clients` and `cortexctl charges` call
+// it, and so do the admin routes of the HTTP API (internal/api).
 //
 // Every read runs in one read-only snapshot (REPEATABLE READ, READ ONLY)
 // and takes "now" and the current billing period from the database's clock.
-// The two writes, Enable and Disable, lock the client's row (FOR UPDATE),
-// decide with the rules of internal/billing, and name the operator and a
-// note for the trigger that records the change in client_status_events.
+// Every write runs in one transaction that locks the client's row (FOR
+// UPDATE) and names who makes it: Enable and Disable decide with the rules
+// of internal/billing and name the operator and a note for the trigger that
+// records the change in client_status_events; a key records its maker in
+// api_keys.created_by and its revoker in revoked_by. An API key's secret is
+// returned once, by the call that makes it, and is stored nowhere.
 package admin
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -58,10 +63,57 @@ func dbNow(ctx context.Context, q db.Querier) (time.Time, error) {
 	return now.UTC(), nil
 }
 
+// inTx runs fn in one read-write transaction with the database's now() and
+// commits what it did unless it fails.
+func inTx[T any](ctx context.Context, d db.DB, fn func(tx pgx.Tx, now time.Time) (T, error)) (T, error) {
+	var zero T
+	tx, err := d.Begin(ctx)
+	if err != nil {
+		return zero, fmt.Errorf("begin: %w", err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	now, err := dbNow(ctx, tx)
+	if err != nil {
+		return zero, err
+	}
+	v, err := fn(tx, now)
+	if err != nil {
+		return zero, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return zero, fmt.Errorf("commit: %w", err)
+	}
+	return v, nil
+}
+
+// ErrNoClient is what the error of a client reference that names no
+// client is (errors.Is): the API answers it 404, the commands exit 2.
+var ErrNoClient = errors.New("no such client")
+
+// typed is an error the callers decide on: its message, and the sentinel
+// it is (ErrNoClient, ErrNoKey, ErrClientExists).
+type typed struct {
+	msg string
+	is  error
+}
+
+func (e *typed) Error() string        { return e.msg }
+func (e *typed) Is(target error) bool { return target == e.is }
+
+// usageErrorf is an exitcode.Usage error that is sentinel (errors.Is) and
+// says format.
+func usageErrorf(sentinel error, format string, args ...any) error {
+	return exitcode.New(exitcode.Usage, &typed{msg: fmt.Sprintf(format, args...), is: sentinel})
+}
+
+func unknownClient(format string, args ...any) error {
+	return usageErrorf(ErrNoClient, format, args...)
+}
+
 // findClient resolves how an operator names a client, its id (a UUID) or
 // its e-mail (exact, else case-insensitive when that names one client), to
 // its id. A name that matches no client is an exitcode.Usage error that
-// repeats what was given.
+// repeats what was given and is ErrNoClient.
 func findClient(ctx context.Context, q db.Querier, ref string) (uuid.UUID, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
@@ -73,7 +125,7 @@ func findClient(ctx context.Context, q db.Querier, ref string) (uuid.UUID, error
 			return uuid.Nil, fmt.Errorf("find client %s: %w", id, err)
 		}
 		if !found {
-			return uuid.Nil, exitcode.Errorf(exitcode.Usage, "no client has the id %s: check it with `cortexctl clients list`", id)
+			return uuid.Nil, unknownClient("no client has the id %s: check it with `cortexctl clients list`", id)
 		}
 		return id, nil
 	}
@@ -99,7 +151,7 @@ func findClient(ctx context.Context, q db.Querier, ref string) (uuid.UUID, error
 	}
 	switch {
 	case len(matches) == 0:
-		return uuid.Nil, exitcode.Errorf(exitcode.Usage, "no client has the e-mail %q: check it with `cortexctl clients list`", ref)
+		return uuid.Nil, unknownClient("no client has the e-mail %q: check it with `cortexctl clients list`", ref)
 	case len(matches) == 1 || matches[0].email == ref:
 		return matches[0].id, nil
 	}

@@ -184,6 +184,9 @@ type ClientDetail struct {
 	Charged        []PeriodCharges `json:"charged"`
 	PendingCharges []Charge        `json:"pending_charges"` // every pending charge of the client, oldest first
 	StatusEvents   []StatusEvent   `json:"status_events"`   // the newest first, at most MaxEvents
+	// APIKeys are the client's API keys without their secrets: the live
+	// ones first, then the revoked, each newest first, at most MaxKeys.
+	APIKeys []Key `json:"api_keys"`
 }
 
 // MaxEvents is how many status events ShowClient returns.
@@ -242,28 +245,36 @@ func ShowClient(ctx context.Context, d db.DB, ref string) (ClientDetail, error) 
 		if err != nil {
 			return ClientDetail{}, err
 		}
-		sums, err := summaries(ctx, tx, now, "", "", id)
-		if err != nil {
-			return ClientDetail{}, err
-		}
-		if len(sums) != 1 {
-			return ClientDetail{}, fmt.Errorf("read client %s: found %d rows", id, len(sums))
-		}
-		s := sums[0]
-		det := ClientDetail{ClientSummary: s, CreatedAt: s.createdAt, DisabledAt: s.disabledAt,
-			GracePeriodStartedAt: s.graceStartedAt, Currency: s.currency, UnitPriceMicros: s.unitPriceMicros}
-		cur := billing.PeriodOf(now)
-		if det.Charged, err = periodCharges(ctx, tx, id, s.currency, cur, cur.Prev()); err != nil {
-			return ClientDetail{}, err
-		}
-		if det.PendingCharges, err = charges(ctx, tx, ChargeFilter{Pending: true, Limit: MaxLimit}, id, true); err != nil {
-			return ClientDetail{}, err
-		}
-		if det.StatusEvents, err = statusEvents(ctx, tx, id, MaxEvents); err != nil {
-			return ClientDetail{}, err
-		}
-		return det, nil
+		return detail(ctx, tx, id, now)
 	})
+}
+
+// detail reads one client in full, as of now.
+func detail(ctx context.Context, q db.Querier, id uuid.UUID, now time.Time) (ClientDetail, error) {
+	sums, err := summaries(ctx, q, now, "", "", id)
+	if err != nil {
+		return ClientDetail{}, err
+	}
+	if len(sums) != 1 {
+		return ClientDetail{}, fmt.Errorf("read client %s: found %d rows", id, len(sums))
+	}
+	s := sums[0]
+	det := ClientDetail{ClientSummary: s, CreatedAt: s.createdAt, DisabledAt: s.disabledAt,
+		GracePeriodStartedAt: s.graceStartedAt, Currency: s.currency, UnitPriceMicros: s.unitPriceMicros}
+	cur := billing.PeriodOf(now)
+	if det.Charged, err = periodCharges(ctx, q, id, s.currency, cur, cur.Prev()); err != nil {
+		return ClientDetail{}, err
+	}
+	if det.PendingCharges, err = charges(ctx, q, ChargeFilter{Pending: true, Limit: MaxLimit}, id, true); err != nil {
+		return ClientDetail{}, err
+	}
+	if det.StatusEvents, err = statusEvents(ctx, q, id, MaxEvents); err != nil {
+		return ClientDetail{}, err
+	}
+	if det.APIKeys, err = keys(ctx, q, id, MaxKeys); err != nil {
+		return ClientDetail{}, err
+	}
+	return det, nil
 }
 
 // periodCharges sums a client's charges of each period, in that order.
@@ -327,7 +338,7 @@ func Usage(ctx context.Context, d db.DB, id uuid.UUID) (ClientUsage, error) {
 			return ClientUsage{}, err
 		}
 		if len(sums) != 1 {
-			return ClientUsage{}, exitcode.Errorf(exitcode.Usage, "no client has the id %s", id)
+			return ClientUsage{}, unknownClient("no client has the id %s", id)
 		}
 		u := ClientUsage{ClientSummary: sums[0], Currency: sums[0].currency}
 		charged, err := periodCharges(ctx, tx, id, u.Currency, billing.PeriodOf(now))

@@ -78,6 +78,7 @@ func (r *Refused) Unwrap() error { return r.Rule }
 type locked struct {
 	id     uuid.UUID
 	email  string
+	plan   string
 	status billing.Status
 	caps   billing.Caps
 	used   int64
@@ -96,11 +97,11 @@ func lockClient(ctx context.Context, tx pgx.Tx, ref string, now time.Time) (lock
 		disabledAt, exemptUntil *time.Time
 	)
 	err = tx.QueryRow(ctx, `
-		SELECT c.email, c.billing_status, coalesce(c.disabled_reason, ''), c.disabled_at, c.hard_cap_exempt_until,
+		SELECT c.email, c.plan_code, c.billing_status, coalesce(c.disabled_reason, ''), c.disabled_at, c.hard_cap_exempt_until,
 		       p.monthly_query_limit, p.soft_cap_percent, p.hard_cap_percent
 		FROM clients c JOIN plans p ON p.code = c.plan_code
 		WHERE c.id = $1 FOR UPDATE OF c`, id).
-		Scan(&l.email, &l.status.Billing, &l.status.DisabledReason, &disabledAt, &exemptUntil,
+		Scan(&l.email, &l.plan, &l.status.Billing, &l.status.DisabledReason, &disabledAt, &exemptUntil,
 			&plan.MonthlyLimit, &plan.SoftCapPercent, &plan.HardCapPercent)
 	if err != nil {
 		return locked{}, fmt.Errorf("lock client %s: %w", id, err)
@@ -124,11 +125,19 @@ func lockClient(ctx context.Context, tx pgx.Tx, ref string, now time.Time) (lock
 
 // checkWriter refuses a change nobody is named for.
 func checkWriter(actor, note string) error {
-	switch {
-	case strings.TrimSpace(actor) == "":
-		return exitcode.Errorf(exitcode.Usage, "no actor: say who makes the change")
-	case strings.TrimSpace(note) == "":
+	if err := checkActor(actor); err != nil {
+		return err
+	}
+	if strings.TrimSpace(note) == "" {
 		return exitcode.Errorf(exitcode.Usage, "no note: say why the change is made")
+	}
+	return nil
+}
+
+// checkActor refuses a write nobody is named for.
+func checkActor(actor string) error {
+	if strings.TrimSpace(actor) == "" {
+		return exitcode.Errorf(exitcode.Usage, "no actor: say who makes the change")
 	}
 	return nil
 }
