@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -123,20 +124,18 @@ func source(flag bool, flagName, env string) string {
 	return env
 }
 
-// checkAddr refuses an address net.Listen would not take, before dialling anything.
+// checkAddr refuses an address net.Listen would not take, before dialling
+// anything: HOST:PORT or :PORT with a numeric port.
 func checkAddr(addr string, fromFlag bool) error {
-	host, port, err := net.SplitHostPort(addr)
-	if err == nil && port != "" {
-		if _, perr := net.LookupPort("tcp", port); perr != nil {
-			err = perr
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		if n, perr := strconv.Atoi(port); perr != nil || n < 0 || n > 65535 {
+			err = errors.New("bad port")
 		}
-	} else if err == nil {
-		err = errors.New("no port")
 	}
 	if err != nil {
 		return exitcode.Errorf(exitcode.Usage, "invalid %s %q: use HOST:PORT or :PORT, e.g. :8000 or 127.0.0.1:8000", source(fromFlag, "--addr", cmdutil.EnvAPIAddr), addr)
 	}
-	_ = host
 	return nil
 }
 
@@ -168,7 +167,8 @@ func run(ctx context.Context, opts *Options) error {
 		// Requests in flight are not cancelled by the signal: Shutdown waits for them.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", opts.Addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", opts.Addr)
 	if err != nil {
 		return exitcode.Errorf(exitcode.Config, "cannot listen on %s: %v", opts.Addr, err)
 	}

@@ -130,7 +130,10 @@ func TestAPIServesAndShutsDownGracefully(t *testing.T) {
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	waitForLine(t, p.stderr, "shutting down")
 	// No new connections once it is shutting down.
-	_, err = http.Post(p.URL+"/healthz", "application/json", bytes.NewReader(nil))
+	post, err := http.Post(p.URL+"/healthz", "application/json", bytes.NewReader(nil))
+	if err == nil {
+		_ = post.Body.Close()
+	}
 	require.Error(t, err, "the listener is closed")
 	require.NoError(t, tx.Rollback(context.Background())) // the key's first holder gave up: this request records
 	got := <-inFlight

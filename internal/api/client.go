@@ -133,6 +133,9 @@ func (s *Server) rateLimit(w http.ResponseWriter, r *http.Request, c usage.Calle
 	ctx, cancel := context.WithTimeout(r.Context(), LimiterTimeout)
 	defer cancel()
 	d, err := s.deps.Limiter.Allow(ctx, c.ClientID.String(), c.RatePerMinute)
+	if err != nil && r.Context().Err() != nil {
+		return r.Context().Err() // the caller went away: not the limiter's failure
+	}
 	if err != nil {
 		s.metrics.limiterDown.Inc()
 		if s.warnLimiter() {

@@ -31,7 +31,7 @@ import (
 // The contract: docs/openapi.yaml. Every response a test receives through
 // env.do is validated against it (status documented, headers and body
 // matching the schema); TestMain fails the run if an operation it documents
-// was never exercised.
+// never answered a test with success.
 const specPath = "../../docs/openapi.yaml"
 
 var (
@@ -40,7 +40,7 @@ var (
 	errSchema  *openapi3.Schema
 
 	seenMu sync.Mutex
-	seen   = map[string]bool{} // "METHOD /path/{param}" of every validated exchange
+	seen   = map[string]bool{} // "METHOD /path/{param}" of every exchange validated with a 2xx
 )
 
 func TestMain(m *testing.M) {
@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if code == 0 && runsEverything() {
 		if missing := unexercised(); len(missing) > 0 {
-			fmt.Fprintf(os.Stderr, "docs/openapi.yaml documents operations no test exercised:\n  %s\n", strings.Join(missing, "\n  "))
+			fmt.Fprintf(os.Stderr, "docs/openapi.yaml documents operations that answered no test with success:\n  %s\n", strings.Join(missing, "\n  "))
 			code = 1
 		}
 	}
@@ -244,9 +244,11 @@ func validate(t *testing.T, req *http.Request, r resp) {
 	}
 	require.NoError(t, openapi3filter.ValidateResponse(req.Context(), in),
 		"%s %s answered %d, which docs/openapi.yaml does not allow: %s", req.Method, req.URL.Path, r.Status, r.Body)
-	seenMu.Lock()
-	seen[req.Method+" "+route.Path] = true
-	seenMu.Unlock()
+	if r.Status < 300 {
+		seenMu.Lock()
+		seen[req.Method+" "+route.Path] = true
+		seenMu.Unlock()
+	}
 }
 
 // bearer is the Authorization header pair for a key.

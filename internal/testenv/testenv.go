@@ -1,5 +1,5 @@
 // Package testenv decides what a test does when an external service it
-// needs (stripe-mock; later the S3 server, Redis) is not answering: it fails,
+// needs (stripe-mock, the S3 server, Redis) is not answering: it fails,
 // unless the person running the tests opted out of that service.
 //
 // A helper that finds a service checks that it answers and hands the result
