@@ -124,6 +124,22 @@ const recordSQL = `
 	SELECT key_id, id, billing_status, reason, plan_code, rate_limit_per_minute, (SELECT count(*) FROM ins)
 	FROM caller`
 
+// recordOneSQL is recordSQL for the common request, one event and no
+// idempotency key: no arrays to unpack, no key row to write.
+const recordOneSQL = `
+	WITH caller AS (
+	    SELECT k.id AS key_id, c.id, c.billing_status, coalesce(c.disabled_reason, '') AS reason, c.plan_code
+	    FROM api_keys k
+	    JOIN clients c ON c.id = k.client_id
+	    WHERE k.key_hash = $4 AND k.revoked_at IS NULL
+	), ins AS (
+	    INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at)
+	    SELECT id, $1, $2, $3 FROM caller WHERE billing_status IN ('active', 'grace_period')
+	    RETURNING 1
+	)
+	SELECT key_id, id, billing_status, reason, plan_code, 0, (SELECT count(*) FROM ins)
+	FROM caller`
+
 // Record checks the caller's key and status and writes the request's events
 // in one statement (all or none). A key unknown or revoked is
 // ErrUnknownKey; a client not Served records nothing (Outcome.Caller says
@@ -145,8 +161,13 @@ func Record(ctx context.Context, q db.Querier, r Request) (Outcome, error) {
 		inserted int64
 	)
 	c := &out.Caller
-	err := q.QueryRow(ctx, recordSQL, ops, qty, at, db.Nullable(r.IdempotencyKey), r.RequestHash, r.Response, r.KeyHash).
-		Scan(&c.KeyID, &c.ClientID, &c.Status, &c.DisabledReason, &c.Plan, &c.RatePerMinute, &inserted)
+	var row pgx.Row
+	if len(r.Events) == 1 && r.IdempotencyKey == "" {
+		row = q.QueryRow(ctx, recordOneSQL, ops[0], qty[0], at[0], r.KeyHash)
+	} else {
+		row = q.QueryRow(ctx, recordSQL, ops, qty, at, db.Nullable(r.IdempotencyKey), r.RequestHash, r.Response, r.KeyHash)
+	}
+	err := row.Scan(&c.KeyID, &c.ClientID, &c.Status, &c.DisabledReason, &c.Plan, &c.RatePerMinute, &inserted)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Outcome{}, ErrUnknownKey
