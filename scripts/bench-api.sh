@@ -103,9 +103,13 @@ pgbench -n -c "$conns" -j 2 -T 5 -f "$out/pgbench.sql" "$url" >/dev/null 2>&1
 wrk -t 2 -c "$conns" -d 5s -s "$out/single.lua" "http://127.0.0.1:$port/v1/usage" >/dev/null
 
 info "pgbench: $conns connections, ${secs} s"
-pgbench -n -c "$conns" -j 2 -T "$secs" -f "$out/pgbench.sql" "$url" 2>&1 | tee "$out/pgbench.txt"
+rm -f "$out"/pgbench_log.*
+pgbench -n -c "$conns" -j 2 -T "$secs" -l --log-prefix="$out/pgbench_log" -f "$out/pgbench.sql" "$url" 2>&1 | tee "$out/pgbench.txt"
 pg_tps=$(awk '/^tps = / { printf "%.0f", $3 }' "$out/pgbench.txt")
-pg_lat=$(awk '/^latency average/ { print $4 }' "$out/pgbench.txt")
+# Per-transaction log: the third field is the latency in microseconds.
+pg_pct() { cat "$out"/pgbench_log.* | awk '{ print $3 }' | sort -n | awk -v p="$1" '{ v[NR] = $1 } END { i = int(NR * p / 100); if (i < 1) i = 1; printf "%.2f", v[i] / 1000 }'; }
+pg_p50=$(pg_pct 50) pg_p99=$(pg_pct 99)
+rm -f "$out"/pgbench_log.*
 
 info "wrk POST /v1/usage, one event: $conns connections, ${secs} s"
 before=$(rows)
@@ -145,7 +149,7 @@ v_batch=$(verdict "$(awk -v e="$events_per_s" 'BEGIN { print (e >= 50000) }')")
   echo
   echo "| | connections | requests/s | events/s | p50 ms | p99 ms | errors | rows written |"
   echo "|---|--:|--:|--:|--:|--:|--:|--:|"
-  echo "| pgbench, single-row INSERT | $conns | $pg_tps | $pg_tps | | (avg $pg_lat) | | |"
+  echo "| pgbench, single-row INSERT | $conns | $pg_tps | $pg_tps | $pg_p50 | $pg_p99 | | |"
   echo "| POST /v1/usage, one event | $conns | $api_rps | $api_rps | $p50 | $p99 | $single_err | $single_rows |"
   echo "| POST /v1/usage, 1,000 events | $batch_conns | $batch_rps | $events_per_s | $bp50 | $bp99 | $batch_err | $batch_rows |"
   echo
