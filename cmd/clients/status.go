@@ -171,14 +171,7 @@ func explain(err error) error {
 // logChange logs a status change on stderr, for the operator's log files.
 func logChange(f *cmdutil.Factory, c admin.Change) {
 	log := f.Log()
-	ev := log.Info().Str("client_id", c.ClientID.String()).Str("from_status", c.FromStatus).Str("to_status", c.ToStatus).
-		Str("actor", c.Actor).Bool("dry_run", c.DryRun)
-	if c.Event != nil {
-		ev = ev.Int64("event_id", c.Event.ID)
-	}
-	if c.HardCapExemptUntil != nil {
-		ev = ev.Time("hard_cap_exempt_until", *c.HardCapExemptUntil)
-	}
+	ev := log.Info().Fields(c.LogFields())
 	if c.DryRun {
 		ev.Msg("status change checked (dry run); nothing was changed")
 		return

@@ -31,27 +31,7 @@ import (
 
 // readOnly runs fn in a read-only snapshot with the database's now().
 func readOnly[T any](ctx context.Context, d db.DB, fn func(tx pgx.Tx, now time.Time) (T, error)) (T, error) {
-	var zero T
-	tx, err := d.Begin(ctx)
-	if err != nil {
-		return zero, fmt.Errorf("begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(ctx) }()
-	if _, err := tx.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`); err != nil {
-		return zero, fmt.Errorf("begin a read-only snapshot: %w", err)
-	}
-	now, err := dbNow(ctx, tx)
-	if err != nil {
-		return zero, err
-	}
-	v, err := fn(tx, now)
-	if err != nil {
-		return zero, err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return zero, fmt.Errorf("commit: %w", err)
-	}
-	return v, nil
+	return transact(ctx, d, true, fn)
 }
 
 // dbNow is the database's clock: the transaction's start, in UTC.
@@ -66,12 +46,23 @@ func dbNow(ctx context.Context, q db.Querier) (time.Time, error) {
 // inTx runs fn in one read-write transaction with the database's now() and
 // commits what it did unless it fails.
 func inTx[T any](ctx context.Context, d db.DB, fn func(tx pgx.Tx, now time.Time) (T, error)) (T, error) {
+	return transact(ctx, d, false, fn)
+}
+
+// transact runs fn in one transaction (a REPEATABLE READ, READ ONLY
+// snapshot if readOnly) with the database's now(), and commits unless fn fails.
+func transact[T any](ctx context.Context, d db.DB, readOnly bool, fn func(tx pgx.Tx, now time.Time) (T, error)) (T, error) {
 	var zero T
 	tx, err := d.Begin(ctx)
 	if err != nil {
 		return zero, fmt.Errorf("begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	if readOnly {
+		if _, err := tx.Exec(ctx, `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY`); err != nil {
+			return zero, fmt.Errorf("begin a read-only snapshot: %w", err)
+		}
+	}
 	now, err := dbNow(ctx, tx)
 	if err != nil {
 		return zero, err

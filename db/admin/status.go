@@ -57,6 +57,21 @@ type Change struct {
 	Event *StatusEvent `json:"event"`
 }
 
+// LogFields are what a log line of the change says, for the commands and
+// the admin routes alike: the client, the statuses, the actor, whether it was
+// a dry run, the status event and the exemption if any.
+func (c Change) LogFields() map[string]any {
+	f := map[string]any{"client_id": c.ClientID.String(), "from_status": c.FromStatus, "to_status": c.ToStatus,
+		"actor": c.Actor, "dry_run": c.DryRun}
+	if c.Event != nil {
+		f["event_id"] = c.Event.ID
+	}
+	if c.HardCapExemptUntil != nil {
+		f["hard_cap_exempt_until"] = *c.HardCapExemptUntil
+	}
+	return f
+}
+
 // Refused is the error of a change the rules do not allow: Rule is the
 // billing error (billing.ErrOverHardCap, ...), PeriodEnd the latest instant
 // an exemption may end at. Its exit code is exitcode.Usage.

@@ -401,13 +401,7 @@ func (s *Server) adminEnable(w http.ResponseWriter, r *http.Request, actor strin
 
 // logChange logs a status change as `clients enable|disable` do.
 func (s *Server) logChange(r *http.Request, c admin.Change) {
-	ev := s.adminLog(r, c.Actor, c.ClientID).Info().Str("from_status", c.FromStatus).Str("to_status", c.ToStatus).Bool("dry_run", c.DryRun)
-	if c.Event != nil {
-		ev = ev.Int64("event_id", c.Event.ID)
-	}
-	if c.HardCapExemptUntil != nil {
-		ev = ev.Time("hard_cap_exempt_until", *c.HardCapExemptUntil)
-	}
+	ev := s.cfg.Log.Info().Str("request_id", reqInfo(r.Context()).id).Fields(c.LogFields())
 	if c.DryRun {
 		ev.Msg("admin: status change checked (dry run); nothing was changed")
 		return
