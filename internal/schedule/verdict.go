@@ -87,18 +87,18 @@ func Judge(now time.Time, maxAge time.Duration, last *LastRun, lastSuccess *time
 		} else if last.Running {
 			what = "never succeeded (a run is in progress)"
 		}
-		problems = append(problems, fmt.Sprintf("%s (max age %s)", what, short(maxAge)))
+		problems = append(problems, fmt.Sprintf("%s (max age %s)", what, Approx(maxAge)))
 	case v.Age > maxAge:
 		if !human {
 			v.State = StateStale
 		}
-		problems = append(problems, fmt.Sprintf("last success %s ago is older than its max age %s", short(v.Age), short(maxAge)))
+		problems = append(problems, fmt.Sprintf("last success %s ago is older than its max age %s", Approx(v.Age), Approx(maxAge)))
 	}
 	if len(problems) > 0 {
 		v.Failing, v.Reason = true, strings.Join(problems, "; ")
 		return v
 	}
-	fresh := fmt.Sprintf("last success %s ago (max age %s)", short(v.Age), short(maxAge))
+	fresh := fmt.Sprintf("last success %s ago (max age %s)", Approx(v.Age), Approx(maxAge))
 	switch {
 	case last == nil || (last.ExitCode != nil && *last.ExitCode == codeOK):
 		v.State, v.Reason = StateOK, fresh
@@ -142,8 +142,9 @@ func describe(r LastRun) string {
 	return fmt.Sprintf("exited %d (%s)", *r.ExitCode, name)
 }
 
-// short prints a duration to the minute (to the second under one).
-func short(d time.Duration) string {
+// Approx prints a duration to the minute (to the second under one), as
+// 26h, 1h30m, 45s: how verdicts and `jobs status` print ages.
+func Approx(d time.Duration) string {
 	if d < time.Minute {
 		return d.Round(time.Second).String()
 	}
