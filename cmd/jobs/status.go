@@ -32,9 +32,10 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 newest real run (start, status, exit code, duration), its last success and
 that success's age by the database's clock, and a verdict. A scheduled job
 fails when its last success is older than its max age (see ` + "`cortexctl schedule`" + `)
-or it never succeeded, or when its last run needs a person (exit 1, 2, 3 or
+or it never succeeded, or when its last run needs a person (exit 1, 3 or
 78). A last run that exited 69, 75, 124, 130 or 143 is reported but fails
-nothing while the last success is fresh: the next run retries.
+nothing while the last success is fresh: the next run retries; nor does one
+refused for bad arguments (2), which changed nothing.
 
 With --check it exits 1 when any scheduled job fails, naming each failing
 job and why, one line each: use it as the cron container's HEALTHCHECK or

@@ -12,9 +12,10 @@ const (
 	StateRunning        = "running"         // a run is in progress; the last success is fresh
 	StateRetrying       = "retrying"        // the last run hit a passing trouble (69, 124, 130, 143, killed); the next run retries
 	StateSkipped        = "skipped"         // the last run found the lock taken (75)
+	StateRefused        = "refused"         // the last run was refused for bad arguments (2) and changed nothing
 	StateStale          = "stale"           // the last success is older than the job's MaxAge
 	StateNeverSucceeded = "never_succeeded" // no success recorded at all
-	StateNeedsHuman     = "needs_human"     // the last run exited 1, 2, 3 or 78: rerunning alone will not fix it
+	StateNeedsHuman     = "needs_human"     // the last run exited 1, 3 or 78: rerunning alone will not fix it
 	StateUnscheduled    = "unscheduled"     // not in the registry: reported, never judged
 )
 
@@ -52,12 +53,14 @@ type Verdict struct {
 // the registry does not hold: reported, never failing).
 //
 // A job fails when its last success is older than maxAge or missing, or
-// when its last run needs a human: exit 1 (failed, e.g. the guard), 2 (bad
-// arguments: the schedule itself is wrong), 3 (partial) or 78
-// (configuration). A last run that exited 69 (a dependency was down), 75
-// (skipped for the lock), 124, 130 or 143 (timed out, interrupted), or was
-// killed, is reported but does not fail while the last success is fresh:
-// the next run retries.
+// when its last run needs a human: exit 1 (failed, e.g. the guard), 3
+// (partial) or 78 (configuration). A last run that exited 69 (a dependency
+// was down), 75 (skipped for the lock), 124, 130 or 143 (timed out,
+// interrupted), or was killed, is reported but does not fail while the last
+// success is fresh: the next run retries. Nor does a run refused for bad
+// arguments (2: a person's mistyped --as-of; it changed nothing, and a
+// scheduled run, which gives none, is never refused for it): a schedule
+// that is itself wrong shows as a stale success.
 func Judge(now time.Time, maxAge time.Duration, last *LastRun, lastSuccess *time.Time) Verdict {
 	var v Verdict
 	if lastSuccess != nil {
@@ -106,6 +109,8 @@ func Judge(now time.Time, maxAge time.Duration, last *LastRun, lastSuccess *time
 		v.State, v.Reason = StateRunning, "a run is in progress; "+fresh
 	case last.ExitCode != nil && *last.ExitCode == codeLocked:
 		v.State, v.Reason = StateSkipped, "last run skipped (75: another run held the lock); "+fresh
+	case last.ExitCode != nil && *last.ExitCode == codeUsage:
+		v.State, v.Reason = StateRefused, "last run "+describe(*last)+" changed nothing; "+fresh
 	default:
 		v.State, v.Reason = StateRetrying, "last run "+describe(*last)+", the next run retries; "+fresh
 	}
@@ -119,7 +124,7 @@ func needsHuman(code *int) bool {
 		return false
 	}
 	switch *code {
-	case codeFailed, codeUsage, codePartial, codeConfig:
+	case codeFailed, codePartial, codeConfig:
 		return true
 	}
 	return false
