@@ -230,12 +230,12 @@ func TestNewRefusesABadURL(t *testing.T) {
 func TestRedact(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"https://hc-ping.com/0f3c1a2b-1234-4a5b-8c9d-0123456789ab":        "https://hc-ping.com/0f3c…",
-		"https://hc-ping.com/pingkey-secret/billing-grace":                "https://hc-ping.com/ping…/bill…",
+		"https://hc-ping.com/0f3c1a2b-1234-4a5b-8c9d-0123456789ab":         "https://hc-ping.com/0f3c…",
+		"https://hc-ping.com/pingkey-secret/billing-grace":                 "https://hc-ping.com/ping…/bill…",
 		"https://user:pw@cronitor.link/p/apikey123/billing-grace?x=secret": "https://cronitor.link/p/apik…/bill…",
-		"https://hc.example.com":  "https://hc.example.com",
-		"not a url at all %zz":    "(an unparsable URL)",
-		"/relative/0f3c1a2b-dead": "(an unparsable URL)",
+		"https://hc.example.com":                                           "https://hc.example.com",
+		"not a url at all %zz":                                             "(an unparsable URL)",
+		"/relative/0f3c1a2b-dead":                                          "(an unparsable URL)",
 	} {
 		require.Equal(t, want, deadman.Redact(in), in)
 	}
