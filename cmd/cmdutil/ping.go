@@ -42,11 +42,12 @@ func (f *Factory) pings(job runner.Job) *jobPings {
 	p, err := deadman.New(raw, deadman.Options{
 		UserAgent: "cortexctl/" + f.Build.Version,
 		Report: func(r deadman.Result) {
-			ev := log.Debug()
+			l := log.With().Str("ping", r.Event).Str("ping_url", r.URL).Int("http_status", r.Status).Logger()
 			if r.Err != nil {
-				ev = log.Warn().Str("error", r.Err.Error())
+				l.Warn().Str("error", r.Err.Error()).Msg("dead-man ping")
+				return
 			}
-			ev.Str("ping", r.Event).Str("ping_url", r.URL).Int("http_status", r.Status).Msg("dead-man ping")
+			l.Debug().Msg("dead-man ping")
 		},
 	})
 	if err != nil {
