@@ -31,7 +31,7 @@ func NewCmdStatus(f *cmdutil.Factory, runF func(*StatusOptions) error) *cobra.Co
 		Long: `Shows, for each scheduled job (and any other job found in job_runs), its
 newest real run (start, status, exit code, duration), its last success and
 that success's age by the database's clock, and a verdict. A scheduled job
-fails when its last success is older than its max age (see ` + "`cortexctl schedule`" + `)
+fails when its last success is older than its max age (the MAX AGE column)
 or it never succeeded, or when its last run needs a person (exit 1, 3 or
 78). A last run that exited 69, 75, 124, 130 or 143 is reported but fails
 nothing while the last success is fresh: the next run retries; nor does one
