@@ -1,5 +1,7 @@
 package cmdutil
 
+import "strings"
+
 // Environment variables cortexctl reads, in one place. A flag always wins
 // over its variable; the variable wins over the default.
 const (
@@ -20,7 +22,18 @@ const (
 	EnvRedisURL            = "REDIS_URL"             // secret (may hold a password): environment only
 	EnvAdminAPIKey         = "ADMIN_API_KEY"         // secret: environment only; unset turns /admin/ off
 	EnvStripeWebhookSecret = "STRIPE_WEBHOOK_SECRET" // secret: environment only (whsec_…)
+
+	// EnvPingURLPrefix + a job's name in capitals with - as _ is the job's
+	// dead-man's switch URL (CORTEXCTL_PING_URL_BILLING_OVERAGE,
+	// CORTEXCTL_PING_URL_BILLING_GRACE, CORTEXCTL_PING_URL_DB_BACKUP): see
+	// EnvPingURL. Secret (the URL holds the check's token): environment only.
+	EnvPingURLPrefix = "CORTEXCTL_PING_URL_"
 )
+
+// EnvPingURL names the variable holding job's dead-man's switch URL.
+func EnvPingURL(job string) string {
+	return EnvPingURLPrefix + strings.ToUpper(strings.ReplaceAll(job, "-", "_"))
+}
 
 // EnvOr returns the flag's value if it was set, else the variable's, else def.
 func EnvOr(flagValue string, changed bool, env func(string) string, name, def string) string {

@@ -14,17 +14,27 @@ import (
 // its job ran (bad input, bad configuration, database down) prints nothing
 // on stdout: the error line on stderr says it all. A run skipped for the
 // lock (75) prints its record, with no report.
+//
+// It is also where every job's dead-man's switch is pinged, when
+// CORTEXCTL_PING_URL_<JOB> is set (see EnvPingURL): /start as the job
+// function starts, the outcome once the run is recorded; the process waits
+// for them at most PingWait at the end, and a ping never fails the run.
 func RunJob[R any](ctx context.Context, f *Factory, job runner.Job,
 	fn func(context.Context, runner.Run, *db.Pool) (R, error),
 	render func(io.Writer, runner.Record, *R) error,
 ) error {
+	pings := f.pings(job)
+	defer pings.close()
 	r, err := f.Runner(ctx)
 	if err != nil {
+		pings.finish(false, runner.Record{}, err)
 		return err
 	}
 	res, runErr := runner.Execute(ctx, r, job, func(ctx context.Context, run runner.Run) (R, error) {
+		pings.start(run.ID)
 		return fn(ctx, run, r.Pool)
 	})
+	pings.finish(res.Started, res.Record, runErr)
 	code := exitcode.Of(runErr)
 	if !res.Started || code == exitcode.Usage || (!res.Ran && code != exitcode.Locked) {
 		return runErr

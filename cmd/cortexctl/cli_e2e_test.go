@@ -45,7 +45,7 @@ func TestCLIRootHelp(t *testing.T) {
 	for _, cmd := range []struct{ name, short string }{
 		{"billing", "Daily billing jobs: overage charges and grace-period enforcement"},
 		{"db", "Database schema, data and backups: migrate, seed, backup, backups, verify, restore"},
-		{"jobs", "Job runs: history, show"},
+		{"jobs", "Job runs: history, show, status"},
 		{"clients", "Clients: list, show, create, set-plan, rotate-key, revoke-key, enable, disable"},
 		{"charges", "Overage charges: list the ledger, pending pushes and their errors"},
 		{"version", "Print version, commit and build date"},

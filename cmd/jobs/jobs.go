@@ -16,5 +16,5 @@ var Names = []string{overage.Name, grace.Name, backup.Name}
 
 // NewCmdJobs is `cortexctl jobs`.
 func NewCmdJobs(f *cmdutil.Factory) *cobra.Command {
-	return cmdutil.Group("jobs", "Job runs: history, show", NewCmdHistory(f, nil), NewCmdShow(f, nil))
+	return cmdutil.Group("jobs", "Job runs: history, show, status", NewCmdHistory(f, nil), NewCmdShow(f, nil), NewCmdStatus(f, nil))
 }

@@ -134,7 +134,7 @@ func TestArchitecture(t *testing.T) {
 		}
 	}
 
-	for _, dir := range []string{"internal/exitcode", "internal/billing", "internal/apikey", "internal/schedule"} {
+	for _, dir := range []string{"internal/exitcode", "internal/billing", "internal/apikey", "internal/schedule", "internal/deadman"} {
 		for _, imp := range pkgs[dir] {
 			require.Truef(t, stdlib(imp), "%s imports %s: it uses the standard library only", dir, imp)
 		}

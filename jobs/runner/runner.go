@@ -654,3 +654,18 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// LatestRunsAt is LatestRuns with the database's clock read just before
+// it: what `jobs status` judges ages by, so that a host whose clock drifts
+// judges nothing. It reads only and takes no lock.
+func LatestRunsAt(ctx context.Context, q db.Querier) (time.Time, []Latest, error) {
+	var now time.Time
+	if err := q.QueryRow(ctx, `SELECT now()`).Scan(&now); err != nil {
+		return time.Time{}, nil, fmt.Errorf("read the database clock: %w", err)
+	}
+	latest, err := LatestRuns(ctx, q)
+	if err != nil {
+		return time.Time{}, nil, err
+	}
+	return now.UTC(), latest, nil
+}
