@@ -300,17 +300,7 @@ func TestNginxConfig(t *testing.T) {
 // everything else in a temporary directory.
 func TestNginxSyntax(t *testing.T) {
 	t.Parallel()
-	nginx, err := exec.LookPath("nginx")
-	if err != nil {
-		if _, statErr := os.Stat("/usr/sbin/nginx"); statErr == nil {
-			nginx, err = "/usr/sbin/nginx", nil
-		}
-	}
-	if err != nil {
-		err = errors.New("nginx not found: apt-get install nginx-light (bash .ci/run does)")
-	}
-	testenv.Need(t, "nginx", err)
-
+	nginx := needNginx(t)
 	dir := t.TempDir()
 	writeSelfSigned(t, filepath.Join(dir, "origin.pem"), filepath.Join(dir, "origin.key"))
 	text := readFile(t, "infra/nginx.conf")
@@ -325,6 +315,22 @@ func TestNginxSyntax(t *testing.T) {
 	require.NoErrorf(t, err, "nginx -t:\n%s", out)
 	// Warnings (a duplicate, a deprecated form) fail too.
 	require.Emptyf(t, strings.TrimSpace(string(out)), "nginx -t printed:\n%s", out)
+}
+
+// needNginx returns the nginx binary, or ends t (testenv.Need).
+func needNginx(t *testing.T) string {
+	t.Helper()
+	nginx, err := exec.LookPath("nginx")
+	if err != nil {
+		if _, statErr := os.Stat("/usr/sbin/nginx"); statErr == nil {
+			nginx, err = "/usr/sbin/nginx", nil
+		}
+	}
+	if err != nil {
+		err = errors.New("nginx not found: apt-get install nginx-light (bash .ci/run does)")
+	}
+	testenv.Need(t, "nginx", err)
+	return nginx
 }
 
 func writeSelfSigned(t *testing.T, certFile, keyFile string) {
