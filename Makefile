@@ -23,6 +23,8 @@ LDFLAGS = -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DAT
 # Where `go install` (and so scripts/tools.sh) puts the pinned tools.
 TOOLS_BIN     = $(or $(shell $(GO) env GOBIN),$(firstword $(subst :, ,$(shell $(GO) env GOPATH)))/bin)
 GOLANGCI_LINT = $(TOOLS_BIN)/golangci-lint
+# Every shell script, for shellcheck (make lint).
+SHELL_SCRIPTS = $(wildcard scripts/*.sh infra/*.sh) .ci/run
 
 .PHONY: help
 help: ## Show this list of targets
@@ -40,7 +42,7 @@ test: ## Run all tests with -race; starts stripe-mock, versitygw (S3) and redis-
 	@bash scripts/test.sh $(TESTFLAGS)
 
 .PHONY: lint
-lint: tools ## Static checks: go vet, gofmt, go mod tidy, golangci-lint
+lint: tools ## Static checks: go vet, gofmt, go mod tidy, golangci-lint, shellcheck
 	@echo '--- go vet'
 	$(GO) vet ./...
 	@echo '--- gofmt'
@@ -52,6 +54,9 @@ lint: tools ## Static checks: go vet, gofmt, go mod tidy, golangci-lint
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy'"; exit 1; }
 	@echo '--- golangci-lint'
 	$(GOLANGCI_LINT) run ./...
+	@echo '--- shellcheck'
+	@command -v shellcheck >/dev/null || { echo "shellcheck not found: apt-get install shellcheck (bash .ci/run does)"; exit 1; }
+	shellcheck $(SHELL_SCRIPTS)
 
 .PHONY: demo
 demo: ## Build, start a local PostgreSQL if none answers, seed demo data and run the billing jobs

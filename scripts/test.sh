@@ -30,6 +30,9 @@
 #    script holds its pid) and removes the directory. As for the others, one
 #    that already answers (the machine's service) is used and left alone, and
 #    a URL elsewhere is never started.
+#    nginx is only looked for: the infra/ tests run `nginx -t` and an nginx
+#    of their own on infra/nginx.conf; without it, a warning, then they fail
+#    (apt-get install nginx-light, or CORTEXCTL_TEST_SKIP=nginx).
 # 6. Runs the tests with gotestsum. Its summary lists each skipped and failed
 #    test with its output ("=== Skipped", "=== Failed") and ends with
 #    "DONE N tests[, M skipped][, F failures] in Ts"; then this script prints
@@ -228,6 +231,14 @@ service_redis() {
   fi
 }
 
+# nginx is not a service the tests talk to: infra/ runs `nginx -t` and a
+# throwaway nginx of its own on infra/nginx.conf. Only say when it is missing.
+service_nginx() {
+  if ! opted_out nginx && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+    say "WARNING: nginx is not installed: the infra/nginx.conf tests will fail (apt-get install nginx-light, or set CORTEXCTL_TEST_SKIP=nginx)" >&2
+  fi
+}
+
 # run_tests GO_TEST_FLAGS...: returns the tests' status.
 run_tests() {
   local rc=0 skipped
@@ -255,4 +266,5 @@ service_postgres
 service_stripe_mock
 service_s3
 service_redis
+service_nginx
 run_tests "$@"
