@@ -139,7 +139,7 @@ var routeLogs sync.Once
 type stdLogger struct{}
 
 func (stdLogger) Printf(_ context.Context, format string, v ...any) {
-	log.Printf("redis: "+format, v...)
+	log.Printf(format, v...) // go-redis starts its lines with "redis: "
 }
 
 // Allow judges one request of key against perMinute on Redis's clock. A
