@@ -174,7 +174,7 @@ func checkBucket(ctx context.Context, s StoreSettings) (string, string) {
 	}
 	status, msg := readBack(ctx, store, key, body)
 	if err := store.Delete(ctx, key); err != nil {
-		return StatusFailed, "delete: " + oneLine(err) + fmt.Sprintf("; %s/%s is left behind; the credentials must be allowed to delete (s3:DeleteObject), as db backup --keep does", store, key)
+		return StatusFailed, "delete: " + oneLine(err) + fmt.Sprintf("; %s/%s is left behind; the credentials must be allowed to delete (s3:DeleteObject), as db backup's retention does", store, key)
 	}
 	if status != StatusOK {
 		return status, msg
