@@ -293,3 +293,19 @@ func TestDoctorClockSkew(t *testing.T) {
 		})
 	}
 }
+
+func TestDoctorCheckTimeout(t *testing.T) {
+	t.Parallel()
+	hanging := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hanging.Close)
+	d := dbtest.New(t)
+	f, out := factory(t, d.URL, map[string]string{cmdutil.EnvStripeAPIKey: "sk_test_123", cmdutil.EnvStripeAPIBase: hanging.URL})
+
+	start := time.Now()
+	rep, err := run(t, f, out, "--check-timeout", "300ms")
+	require.Less(t, time.Since(start), 5*time.Second, "the hanging check is cut off by its own timeout")
+	require.Equal(t, exitcode.Failed, exitcode.Of(err))
+	requireStatus(t, rep, doctor.CheckStripe, doctor.StatusFailed, "timed out after 300ms (--check-timeout)")
+	require.Equal(t, 1, rep.Failed, "the others ran and passed: %+v", rep)
+	requireStatus(t, rep, doctor.CheckPgDump, doctor.StatusOK, "pg_dump ")
+}
