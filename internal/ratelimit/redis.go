@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,6 +63,7 @@ var _ Limiter = (*Redis)(nil)
 // down. A malformed URL is an exitcode.Config error that names the URL
 // without its password.
 func NewRedis(rawURL string, o RedisOptions) (*Redis, error) {
+	routeLogs.Do(func() { redis.SetLogger(stdLogger{}) })
 	opt, shown, err := parseRedisURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -125,6 +128,19 @@ end
 redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 return {1, math.floor((now - allow_at) / interval), 0}
 `)
+
+// routeLogs sends go-redis's own log lines (a failed dial, printed by its
+// pool) through the standard library's logger instead of straight to
+// stderr: cmdutil routes that logger into the process's zerolog, so that
+// with JSON logs every line on stderr stays JSON. go-redis's logger is
+// global; the first NewRedis sets it.
+var routeLogs sync.Once
+
+type stdLogger struct{}
+
+func (stdLogger) Printf(_ context.Context, format string, v ...any) {
+	log.Printf(format, v...) // go-redis starts its lines with "redis: "
+}
 
 // Allow judges one request of key against perMinute on Redis's clock. A
 // Redis that cannot be reached in time is an exitcode.Unavailable error.
