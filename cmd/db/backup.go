@@ -22,7 +22,7 @@ import (
 type BackupOptions struct {
 	Factory *cmdutil.Factory
 	Job     backup.Options
-	Store   StoreFlags
+	Store   cmdutil.StoreFlags
 }
 
 // NewCmdBackup is `cortexctl db backup`.
@@ -188,7 +188,7 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 // BackupsOptions are `db backups`'s inputs.
 type BackupsOptions struct {
 	Factory *cmdutil.Factory
-	Store   StoreFlags
+	Store   cmdutil.StoreFlags
 }
 
 // NewCmdBackups is `cortexctl db backups`: the backups in the store.

@@ -18,7 +18,7 @@ import (
 // RestoreOptions are `db restore`'s inputs.
 type RestoreOptions struct {
 	Factory   *cmdutil.Factory
-	Store     StoreFlags
+	Store     cmdutil.StoreFlags
 	ID        string
 	TargetURL string
 	Identity  string

@@ -20,7 +20,7 @@ import (
 // VerifyOptions are `db verify`'s inputs.
 type VerifyOptions struct {
 	Factory  *cmdutil.Factory
-	Store    StoreFlags
+	Store    cmdutil.StoreFlags
 	ID       string // a backup id, or "latest"
 	Identity string // age identity file, for an encrypted backup
 	Drill    bool
@@ -77,7 +77,7 @@ type opened struct {
 // openBackup reads the identity file (if any), opens the store, picks the
 // backup (an id or latest) and finds a pg_restore at least as new as the
 // server that made it, or than serverMajor.
-func openBackup(ctx context.Context, sf *StoreFlags, id, identityFile string, serverMajor int) (opened, error) {
+func openBackup(ctx context.Context, sf *cmdutil.StoreFlags, id, identityFile string, serverMajor int) (opened, error) {
 	var o opened
 	var err error
 	if identityFile != "" {

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/cobra"
 
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	"github.com/cortexlayer/cortexctl/db"
@@ -127,34 +126,6 @@ func checkPgDump(ctx context.Context, q db.Querier) (string, string) {
 type StoreSettings struct {
 	URL     string
 	Options objstore.Options
-}
-
-// storeFlags are the backup commands' store flags (cmd/db's StoreFlags;
-// a noun cannot import another, and these are four lines).
-type storeFlags struct {
-	url, endpoint, region string
-	pathStyle             bool
-}
-
-func (s *storeFlags) bind(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.StringVar(&s.url, "to", "", "where backups live: s3://bucket/prefix or file:///dir (env "+cmdutil.EnvBackupURL+")")
-	fl.StringVar(&s.endpoint, "s3-endpoint", "", "S3-compatible endpoint for R2, MinIO and the like (env "+cmdutil.EnvS3Endpoint+"; default AWS)")
-	fl.StringVar(&s.region, "s3-region", "", "S3 region (env "+cmdutil.EnvAWSRegion+"; R2: auto)")
-	fl.BoolVar(&s.pathStyle, "s3-path-style", true, "path-style addressing (bucket in the path) when --s3-endpoint is set: MinIO needs it")
-}
-
-func (s *storeFlags) resolve(cmd *cobra.Command, f *cmdutil.Factory) StoreSettings {
-	fl := cmd.Flags()
-	endpoint := cmdutil.EnvOr(s.endpoint, fl.Changed("s3-endpoint"), f.Env, cmdutil.EnvS3Endpoint, "")
-	return StoreSettings{
-		URL: strings.TrimSpace(cmdutil.EnvOr(s.url, fl.Changed("to"), f.Env, cmdutil.EnvBackupURL, "")),
-		Options: objstore.Options{
-			Endpoint:  endpoint,
-			Region:    cmdutil.EnvOr(s.region, fl.Changed("s3-region"), f.Env, cmdutil.EnvAWSRegion, ""),
-			PathStyle: s.pathStyle && endpoint != "",
-		},
-	}
 }
 
 // checkBucket puts a tiny object under .cortexctl-doctor/, reads it back

@@ -77,7 +77,7 @@ type Report struct {
 // NewCmdDoctor is `cortexctl doctor`.
 func NewCmdDoctor(f *cmdutil.Factory, runF func(*Options) error) *cobra.Command {
 	opts := &Options{Factory: f}
-	var store storeFlags
+	var store cmdutil.StoreFlags
 	cmd := &cobra.Command{
 		Use:   "doctor",
 		Short: "Check what a deployment needs, and say what is wrong",
@@ -109,7 +109,8 @@ one did; the failures are listed on stderr as well.`,
 			if opts.MaxSkew <= 0 {
 				return exitcode.Errorf(exitcode.Usage, "--max-skew %s must be positive, e.g. 5s", opts.MaxSkew)
 			}
-			opts.Store = store.resolve(cmd, f)
+			store.Apply(f)
+			opts.Store = StoreSettings{URL: store.URL, Options: store.Options()}
 			opts.StripeBase = f.Stripe(opts.StripeBase, cmd.Flags().Changed("stripe-api-base")).APIBase
 			if runF != nil {
 				return runF(opts)
@@ -121,7 +122,7 @@ one did; the failures are listed on stderr as well.`,
 	fl.DurationVar(&opts.CheckTimeout, "check-timeout", DefaultCheckTimeout, "how long each check may take")
 	fl.DurationVar(&opts.MaxSkew, "max-skew", DefaultMaxSkew, "how far the host's clock may be from the database's")
 	fl.StringVar(&opts.StripeBase, "stripe-api-base", "", "Stripe API base URL, e.g. http://127.0.0.1:12111 for stripe-mock (env "+cmdutil.EnvStripeAPIBase+")")
-	store.bind(cmd)
+	store.Bind(cmd)
 	return cmd
 }
 
