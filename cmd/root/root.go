@@ -1,6 +1,6 @@
 // Package root assembles the cortexctl command tree: the global flags, the
 // version command, and one command group per noun (billing, charges,
-// clients, db, jobs).
+// clients, db, jobs, schedule).
 package root
 
 import (
@@ -15,6 +15,7 @@ import (
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	dbcmd "github.com/cortexlayer/cortexctl/cmd/db"
 	"github.com/cortexlayer/cortexctl/cmd/jobs"
+	"github.com/cortexlayer/cortexctl/cmd/schedule"
 )
 
 // NewCmdRoot is `cortexctl`.
@@ -67,7 +68,7 @@ and exits; cron starts them. Results go to stdout (a table, or JSON with
 	root.SetVersionTemplate("cortexctl {{.Version}}\n")
 
 	root.AddCommand(newCmdVersion(f), billing.NewCmdBilling(f), dbcmd.NewCmdDB(f), jobs.NewCmdJobs(f),
-		clients.NewCmdClients(f), charges.NewCmdCharges(f), apicmd.NewCmdAPI(f, nil))
+		clients.NewCmdClients(f), charges.NewCmdCharges(f), schedule.NewCmdSchedule(f), apicmd.NewCmdAPI(f, nil))
 	return root
 }
 
