@@ -118,8 +118,9 @@ func renderHost(b *strings.Builder, o Options, binary bool) {
 # Each line runs cortexctl in a one-off container of the compose service
 # %q (image cortexctl, ENTRYPOINT ["cortexctl"]) of the compose project
 # in %s: docker compose run --rm (removed when it exits),
-# --no-deps (starts nothing else), -T (no terminal). The secrets come from
-# that service's env_file, never from this file. User %s may use Docker.
+# --no-deps (starts nothing else), -T (no terminal), --entrypoint cortexctl
+# (the sidecar of that service runs supercronic instead). The secrets come
+# from that service's env_file, never from this file. User %s may use Docker.
 `, o.Service, composeDir(o.ComposeFile), o.User)
 	}
 	fmt.Fprintf(b, `# Each run appends its JSON result (stdout) to %s/<job>.json and
@@ -135,7 +136,7 @@ func renderHost(b *strings.Builder, o Options, binary bool) {
 		if binary {
 			run = "set -a && . " + o.EnvFile + " && set +a && exec " + o.Binary + " " + strings.Join(e.Command(), " ")
 		} else {
-			run = "docker compose -f " + o.ComposeFile + " run --rm --no-deps -T " + o.Service + " " + strings.Join(e.Command(), " ")
+			run = "docker compose -f " + o.ComposeFile + " run --rm --no-deps -T --entrypoint cortexctl " + o.Service + " " + strings.Join(e.Command(), " ")
 		}
 		fmt.Fprintf(b, "\n# %s (%s): %s, %s.\n", strings.Join(e.Args, " "), e.Job, e.What, when(e.Cron))
 		fmt.Fprintf(b, "%s %s %s >>%s/%s.json 2>>%s/%s.log\n", e.Cron, o.User, run, o.LogDir, e.Job, o.LogDir, e.Job)

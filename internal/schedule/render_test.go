@@ -40,11 +40,11 @@ func TestRenderCrontabs(t *testing.T) {
 		line   func(Entry) string
 	}{
 		{FormatHost, Options{}, func(e Entry) string {
-			return e.Cron + " root docker compose -f /opt/cortexlayer/infra/docker-compose.yml run --rm --no-deps -T cron " +
+			return e.Cron + " root docker compose -f /opt/cortexlayer/infra/docker-compose.yml run --rm --no-deps -T --entrypoint cortexctl cron " +
 				strings.Join(e.Command(), " ") + " >>/var/log/cortexctl/" + e.Job + ".json 2>>/var/log/cortexctl/" + e.Job + ".log"
 		}},
 		{FormatHost, Options{User: "deploy", ComposeFile: "/srv/infra/compose.yml", Service: "jobs", LogDir: "/srv/log"}, func(e Entry) string {
-			return e.Cron + " deploy docker compose -f /srv/infra/compose.yml run --rm --no-deps -T jobs " +
+			return e.Cron + " deploy docker compose -f /srv/infra/compose.yml run --rm --no-deps -T --entrypoint cortexctl jobs " +
 				strings.Join(e.Command(), " ") + " >>/srv/log/" + e.Job + ".json 2>>/srv/log/" + e.Job + ".log"
 		}},
 		{FormatHostBinary, Options{}, func(e Entry) string {
