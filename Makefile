@@ -58,6 +58,13 @@ lint: tools ## Static checks: go vet, gofmt, go mod tidy, golangci-lint, shellch
 	@command -v shellcheck >/dev/null || { echo "shellcheck not found: apt-get install shellcheck (bash .ci/run does)"; exit 1; }
 	shellcheck $(SHELL_SCRIPTS)
 
+.PHONY: crontab
+crontab: ## Regenerate crontab/*.cron from the schedule registry (internal/schedule) with `cortexctl schedule export`
+	@mkdir -p crontab
+	$(GO) run $(MAIN) schedule export --format host >crontab/cortexctl.cron
+	$(GO) run $(MAIN) schedule export --format host-binary >crontab/cortexctl-binary.cron
+	$(GO) run $(MAIN) schedule export --format supercronic >crontab/supercronic.cron
+
 .PHONY: demo
 demo: ## Build, start a local PostgreSQL if none answers, seed demo data and run the billing jobs
 	bash scripts/demo.sh
@@ -82,7 +89,7 @@ bench-push: ## Only the Stripe push benchmark: concurrency 1 vs 8 (scripts/bench
 	bash scripts/bench-push.sh
 
 .PHONY: tools
-tools: ## Install the pinned stripe-mock, gotestsum, versitygw and golangci-lint into $(go env GOPATH)/bin
+tools: ## Install the pinned stripe-mock, gotestsum, versitygw, supercronic and golangci-lint into $(go env GOPATH)/bin
 	@bash scripts/tools.sh
 
 .PHONY: clean

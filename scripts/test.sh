@@ -3,7 +3,7 @@
 #
 #   scripts/test.sh [go test flags...]   e.g. scripts/test.sh -run TestOverage -v
 #
-# 1. Installs the pinned stripe-mock, gotestsum and versitygw if missing
+# 1. Installs the pinned stripe-mock, gotestsum, supercronic and versitygw if missing
 #    (scripts/tools.sh; versitygw only when the S3 tests are not opted out).
 # 2. PostgreSQL (CORTEXCTL_TEST_DATABASE_URL) is the machine's service: if it
 #    does not answer, says how to start it and exits 1 (`.ci/run` starts it).
@@ -259,7 +259,7 @@ run_tests() {
   return "$rc"
 }
 
-tools=(stripe-mock gotestsum)
+tools=(stripe-mock gotestsum supercronic)
 opted_out s3 || tools+=(versitygw)
 bash scripts/tools.sh "${tools[@]}"
 service_postgres

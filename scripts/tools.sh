@@ -5,8 +5,11 @@
 #
 #   scripts/tools.sh                  install what is missing or at another version
 #   scripts/tools.sh --check          only report; exit 1 if something is missing
-#   scripts/tools.sh [--check] NAME... only these tools, e.g. `stripe-mock gotestsum versitygw`
+#   scripts/tools.sh [--check] NAME... only these tools, e.g. `stripe-mock gotestsum versitygw supercronic`
 #                                     (scripts/test.sh needs no golangci-lint)
+#
+# supercronic (the cron of the compose sidecar) is what the crontab tests in
+# cmd/cortexctl validate crontab/supercronic.cron with and run jobs under.
 #
 # versitygw (the S3 server of the object store tests) takes about two minutes
 # to build the first time; later runs reuse the binary.
@@ -16,8 +19,9 @@ STRIPE_MOCK_VERSION=v0.203.0
 GOLANGCI_LINT_VERSION=v2.15.0
 GOTESTSUM_VERSION=v1.13.0
 VERSITYGW_VERSION=v1.8.0
+SUPERCRONIC_VERSION=v0.2.48
 
-usage() { echo "usage: $0 [--check] [stripe-mock|golangci-lint|gotestsum|versitygw ...]" >&2; exit 2; }
+usage() { echo "usage: $0 [--check] [stripe-mock|golangci-lint|gotestsum|versitygw|supercronic ...]" >&2; exit 2; }
 
 check_only=false
 if [[ ${1:-} == --check ]]; then
@@ -27,7 +31,7 @@ fi
 wanted=("$@")
 for name in "${wanted[@]}"; do
   case $name in
-    stripe-mock | golangci-lint | gotestsum | versitygw) ;;
+    stripe-mock | golangci-lint | gotestsum | versitygw | supercronic) ;;
     *) usage ;;
   esac
 done
@@ -73,5 +77,7 @@ ensure gotestsum gotest.tools/gotestsum \
   gotest.tools/gotestsum "$GOTESTSUM_VERSION"
 ensure versitygw github.com/versity/versitygw \
   github.com/versity/versitygw/cmd/versitygw "$VERSITYGW_VERSION"
+ensure supercronic github.com/aptible/supercronic \
+  github.com/aptible/supercronic "$SUPERCRONIC_VERSION"
 
 exit "$missing"

@@ -1,6 +1,6 @@
 // Package root assembles the cortexctl command tree: the global flags, the
 // version command, and one command group per noun (billing, charges,
-// clients, db, jobs), with api and doctor.
+// clients, db, jobs, schedule), with api and doctor.
 package root
 
 import (
@@ -16,6 +16,7 @@ import (
 	dbcmd "github.com/cortexlayer/cortexctl/cmd/db"
 	"github.com/cortexlayer/cortexctl/cmd/doctor"
 	"github.com/cortexlayer/cortexctl/cmd/jobs"
+	"github.com/cortexlayer/cortexctl/cmd/schedule"
 )
 
 // NewCmdRoot is `cortexctl`.
@@ -68,7 +69,7 @@ and exits; cron starts them. Results go to stdout (a table, or JSON with
 	root.SetVersionTemplate("cortexctl {{.Version}}\n")
 
 	root.AddCommand(newCmdVersion(f), billing.NewCmdBilling(f), dbcmd.NewCmdDB(f), jobs.NewCmdJobs(f),
-		clients.NewCmdClients(f), charges.NewCmdCharges(f), apicmd.NewCmdAPI(f, nil), doctor.NewCmdDoctor(f, nil))
+		clients.NewCmdClients(f), charges.NewCmdCharges(f), schedule.NewCmdSchedule(f), apicmd.NewCmdAPI(f, nil), doctor.NewCmdDoctor(f, nil))
 	return root
 }
 
