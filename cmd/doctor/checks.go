@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/cortexlayer/cortexctl/cmd/cmdutil"
 	"github.com/cortexlayer/cortexctl/db"
 	"github.com/cortexlayer/cortexctl/internal/objstore"
