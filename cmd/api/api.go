@@ -143,6 +143,7 @@ func run(ctx context.Context, opts *Options) error {
 	f := opts.Factory
 	log := f.Log()
 	f.AppName, f.PoolMaxConns = "cortexctl-api", DefaultPoolSize
+	f.SetStopping("stopping: no new connections, finishing the requests in flight (at most --shutdown-timeout); send SIGINT again to abort at once")
 	pool, err := f.MigratedDB(ctx)
 	if err != nil {
 		return err

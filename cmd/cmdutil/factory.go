@@ -61,8 +61,24 @@ type Factory struct {
 	AppName      string
 	PoolMaxConns int32
 
-	log  atomic.Pointer[zerolog.Logger] // read by main's signal handler too
-	pool *db.Pool
+	log      atomic.Pointer[zerolog.Logger] // read by main's signal handler too
+	stopping atomic.Pointer[string]         // what the first signal does, if a command says
+	pool     *db.Pool
+}
+
+// DefaultStopping is what the first SIGINT or SIGTERM does to a job.
+const DefaultStopping = "stopping after the current client (nothing half-written); send SIGINT again to abort at once"
+
+// SetStopping says what the first signal does to the running command, for
+// main's log line (a server finishes its requests; a job its client).
+func (f *Factory) SetStopping(msg string) { f.stopping.Store(&msg) }
+
+// Stopping is what the first signal does to the running command.
+func (f *Factory) Stopping() string {
+	if m := f.stopping.Load(); m != nil {
+		return *m
+	}
+	return DefaultStopping
 }
 
 // Setup checks the resolved settings and builds the logger. The root

@@ -128,6 +128,7 @@ func TestAPIServesAndShutsDownGracefully(t *testing.T) {
 	}()
 	f.WaitForLockWait()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	waitForLine(t, p.stderr, "stopping: no new connections, finishing the requests in flight")
 	waitForLine(t, p.stderr, "shutting down")
 	// No new connections once it is shutting down.
 	post, err := http.Post(p.URL+"/healthz", "application/json", bytes.NewReader(nil))

@@ -46,8 +46,7 @@ func main() {
 		first := (<-sigs).(syscall.Signal)
 		cancel(exitcode.Signal{Sig: first})
 		log := f.Log()
-		log.Warn().Str("signal", first.String()).
-			Msg("stopping after the current client (nothing half-written); send SIGINT again to abort at once")
+		log.Warn().Str("signal", first.String()).Msg(f.Stopping())
 		// A second signal does not wait for the current unit of work: the
 		// process exits, the server rolls the open transaction back, and the
 		// next run closes this run's job_runs row as interrupted.
