@@ -25,10 +25,6 @@ type HistoryOptions struct {
 	Within  time.Duration // --since a duration; 0 if not
 }
 
-// Statuses are the statuses a run can be recorded with.
-var Statuses = []string{runner.StatusRunning, runner.StatusSucceeded, runner.StatusFailed, runner.StatusPartial,
-	runner.StatusSkipped, runner.StatusInterrupted, runner.StatusTimedOut}
-
 // NewCmdHistory is `cortexctl jobs history`.
 func NewCmdHistory(f *cmdutil.Factory, runF func(*HistoryOptions) error) *cobra.Command {
 	opts := &HistoryOptions{Factory: f}
@@ -47,8 +43,8 @@ instant (RFC 3339, or a date meaning 00:00 UTC). Reads only; takes no job lock.`
 			if opts.Job != "" && !slices.Contains(Names, opts.Job) {
 				return exitcode.Errorf(exitcode.Usage, "unknown --job %q: use one of %s", opts.Job, strings.Join(Names, ", "))
 			}
-			if opts.Status != "" && !slices.Contains(Statuses, opts.Status) {
-				return exitcode.Errorf(exitcode.Usage, "unknown --status %q: use one of %s", opts.Status, strings.Join(Statuses, ", "))
+			if opts.Status != "" && !slices.Contains(runner.Statuses, opts.Status) {
+				return exitcode.Errorf(exitcode.Usage, "unknown --status %q: use one of %s", opts.Status, strings.Join(runner.Statuses, ", "))
 			}
 			if since != "" {
 				var err error
@@ -67,7 +63,7 @@ instant (RFC 3339, or a date meaning 00:00 UTC). Reads only; takes no job lock.`
 	}
 	cmd.Flags().StringVar(&opts.Job, "job", "", "only this job: "+strings.Join(Names, ", "))
 	cmd.Flags().IntVar(&opts.Limit, "limit", 20, "how many runs, newest first")
-	cmd.Flags().StringVar(&opts.Status, "status", "", "only runs with this status: "+strings.Join(Statuses, ", "))
+	cmd.Flags().StringVar(&opts.Status, "status", "", "only runs with this status: "+strings.Join(runner.Statuses, ", "))
 	cmd.Flags().StringVar(&since, "since", "", "only runs started since: a duration back from now (24h, 7d) or an instant (RFC 3339 or a date)")
 	return cmd
 }

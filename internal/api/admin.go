@@ -409,10 +409,6 @@ func (s *Server) logChange(r *http.Request, c admin.Change) {
 	ev.Msg("admin: client status changed")
 }
 
-// runStatuses are the statuses a job run can be recorded with.
-var runStatuses = []string{runner.StatusRunning, runner.StatusSucceeded, runner.StatusFailed, runner.StatusPartial,
-	runner.StatusSkipped, runner.StatusInterrupted, runner.StatusTimedOut}
-
 var jobRE = regexp.MustCompile(`^[a-z][a-z0-9-]{0,63}$`)
 
 func (s *Server) adminJobRuns(w http.ResponseWriter, r *http.Request, _ string) error {
@@ -424,8 +420,8 @@ func (s *Server) adminJobRuns(w http.ResponseWriter, r *http.Request, _ string) 
 	if f.Job != "" && !jobRE.MatchString(f.Job) {
 		return invalid(fmt.Sprintf("job %q: a job's name is lower-case letters, digits and -, e.g. billing-overage", f.Job))
 	}
-	if f.Status != "" && !slices.Contains(runStatuses, f.Status) {
-		return invalid(fmt.Sprintf("status %q: use one of %s", f.Status, strings.Join(runStatuses, ", ")))
+	if f.Status != "" && !slices.Contains(runner.Statuses, f.Status) {
+		return invalid(fmt.Sprintf("status %q: use one of %s", f.Status, strings.Join(runner.Statuses, ", ")))
 	}
 	if q.Has("limit") {
 		if f.Limit, err = strconv.Atoi(q.Get("limit")); err != nil || f.Limit < 1 || f.Limit > MaxRunsLimit {

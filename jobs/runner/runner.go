@@ -33,6 +33,10 @@ const (
 	StatusTimedOut    = "timed_out"
 )
 
+// Statuses are the statuses a run can be recorded with.
+var Statuses = []string{StatusRunning, StatusSucceeded, StatusFailed, StatusPartial,
+	StatusSkipped, StatusInterrupted, StatusTimedOut}
+
 // Runner runs jobs. Build one per process.
 type Runner struct {
 	Pool    *db.Pool
@@ -583,21 +587,37 @@ func FindRun(ctx context.Context, q db.Querier, id string) (Record, error) {
 func collectRecords(rows pgx.Rows) ([]Record, error) {
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Record, error) {
 		var rec Record
-		err := row.Scan(&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
-			&rec.StartedAt, &rec.FinishedAt, &rec.ExitCode, &rec.Error, &rec.Summary)
-		rec.StartedAt = rec.StartedAt.UTC()
-		for _, t := range []**time.Time{&rec.AsOf, &rec.FinishedAt} {
-			if *t != nil {
-				u := (*t).UTC()
-				*t = &u
-			}
-		}
-		return rec, err
+		return rec, scanRecord(row, &rec)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read job_runs: %w", err)
 	}
 	return out, nil
+}
+
+// scanRecord scans the recordColumns of a row into rec, then any extra
+// columns after them, and puts every instant in UTC. An extra *time.Time
+// (**time.Time) is put in UTC too.
+func scanRecord(row pgx.Row, rec *Record, extra ...any) error {
+	dest := append([]any{&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
+		&rec.StartedAt, &rec.FinishedAt, &rec.ExitCode, &rec.Error, &rec.Summary}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return err
+	}
+	rec.StartedAt = rec.StartedAt.UTC()
+	times := []**time.Time{&rec.AsOf, &rec.FinishedAt}
+	for _, e := range extra {
+		if t, ok := e.(**time.Time); ok {
+			times = append(times, t)
+		}
+	}
+	for _, t := range times {
+		if *t != nil {
+			u := (*t).UTC()
+			*t = &u
+		}
+	}
+	return nil
 }
 
 // Latest is a job's newest run and its newest success, dry runs left out:
@@ -627,17 +647,8 @@ func LatestRuns(ctx context.Context, q db.Querier) ([]Latest, error) {
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Latest, error) {
 		var l Latest
-		rec := &l.LastRun
-		err := row.Scan(&rec.ID, &rec.Job, &rec.Status, &rec.DryRun, &rec.AsOf, &rec.Host, &rec.PID, &rec.Version,
-			&rec.StartedAt, &rec.FinishedAt, &rec.ExitCode, &rec.Error, &rec.Summary, &l.LastSuccess)
-		l.Job = rec.Job
-		rec.StartedAt = rec.StartedAt.UTC()
-		for _, t := range []**time.Time{&rec.AsOf, &rec.FinishedAt, &l.LastSuccess} {
-			if *t != nil {
-				u := (*t).UTC()
-				*t = &u
-			}
-		}
+		err := scanRecord(row, &l.LastRun, &l.LastSuccess)
+		l.Job = l.LastRun.Job
 		return l, err
 	})
 	if err != nil {
