@@ -93,14 +93,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 
 // methods answers what no route matches (404) or matches for another
 // method only (405, with Allow) in the one error shape, where the mux would
-// answer plain text.
+// answer plain text. The request is routed once.
 func (s *Server) methods(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" {
-			mux.ServeHTTP(w, r)
-			return
-		}
-		c := &catcher{ResponseWriter: w}
+		c := &catcher{ResponseWriter: w, r: r}
 		mux.ServeHTTP(c, r)
 		switch c.caught {
 		case http.StatusNotFound:
@@ -112,14 +108,17 @@ func (s *Server) methods(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// catcher swallows the mux's own plain-text 404 or 405.
+// catcher swallows the mux's own plain-text 404 or 405: a 404 or 405
+// written while the request matched no pattern (the mux sets r.Pattern
+// before it calls a handler, so a route's own 404 passes through).
 type catcher struct {
 	http.ResponseWriter
+	r      *http.Request
 	caught int
 }
 
 func (c *catcher) WriteHeader(code int) {
-	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
+	if c.r.Pattern == "" && (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) {
 		c.caught = code
 		c.Header().Del("Content-Type")
 		c.Header().Del("X-Content-Type-Options")
@@ -134,6 +133,8 @@ func (c *catcher) Write(b []byte) (int, error) {
 	}
 	return c.ResponseWriter.Write(b)
 }
+
+func (c *catcher) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 // healthz says the process is alive; it touches nothing.
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {

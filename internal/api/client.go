@@ -48,7 +48,8 @@ const GraceWarning = `299 cortexlayer "payment failed: pay the open invoice with
 // request.
 func (s *Server) client(h func(http.ResponseWriter, *http.Request, usage.Caller)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, _, err := s.identify(w, r, false)
+		id, err := s.identify(w, r, false)
+		c := id.Caller
 		if err == nil {
 			err = s.admit(w, c)
 		}
@@ -67,34 +68,42 @@ func (s *Server) client(h func(http.ResponseWriter, *http.Request, usage.Caller)
 // a caller seen in the last KeyCacheTTL is taken from memory: its plan's
 // rate limit is then up to that old, and its key and status are not
 // checked here, so the caller must have its store check them (usage.Record
-// does, in the statement that writes). fresh says the caller was just read
-// from the database.
-func (s *Server) identify(w http.ResponseWriter, r *http.Request, cached bool) (c usage.Caller, fresh bool, err error) {
+// does, in the statement that writes).
+func (s *Server) identify(w http.ResponseWriter, r *http.Request, cached bool) (identity, error) {
 	token, ok := bearer(r)
 	if !ok {
-		return c, false, unauthorized(w, "no API key: send it as Authorization: Bearer ck_live_…")
+		return identity{}, unauthorized(w, "no API key: send it as Authorization: Bearer ck_live_…")
 	}
 	if err := apikey.Check(token); err != nil {
-		return c, false, unauthorized(w, err.Error())
+		return identity{}, unauthorized(w, err.Error())
 	}
-	hash := apikey.Hash(token)
+	id := identity{KeyHash: apikey.Hash(token)}
 	if cached {
-		if c, ok := s.keys.get(hash); ok {
+		if c, ok := s.keys.get(id.KeyHash); ok {
+			id.Caller = c
 			reqInfo(r.Context()).clientID = c.ClientID.String()
-			return c, false, nil
+			return id, nil
 		}
 	}
-	c, err = usage.Authenticate(r.Context(), s.deps.DB, hash)
+	c, err := usage.Authenticate(r.Context(), s.deps.DB, id.KeyHash)
 	if errors.Is(err, usage.ErrUnknownKey) {
-		s.keys.forget(hash)
-		return c, false, unknownKey(w)
+		s.keys.forget(id.KeyHash)
+		return identity{}, unknownKey(w)
 	}
 	if err != nil {
-		return c, false, err
+		return identity{}, err
 	}
-	s.keys.put(hash, c)
+	s.keys.put(id.KeyHash, c)
 	reqInfo(r.Context()).clientID = c.ClientID.String()
-	return c, true, nil
+	id.Caller, id.Fresh = c, true
+	return id, nil
+}
+
+// identity is who a request's key says it comes from.
+type identity struct {
+	usage.Caller
+	KeyHash []byte // the key's SHA-256, what the stores look it up by
+	Fresh   bool   // the caller was just read from the database, not the cache
 }
 
 func unknownKey(w http.ResponseWriter) *Problem {

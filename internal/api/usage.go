@@ -11,7 +11,6 @@ import (
 
 	"github.com/cortexlayer/cortexctl/db/admin"
 	"github.com/cortexlayer/cortexctl/db/usage"
-	"github.com/cortexlayer/cortexctl/internal/apikey"
 	"github.com/cortexlayer/cortexctl/internal/billing"
 )
 
@@ -49,8 +48,9 @@ type usageRecorded struct {
 // for the rate limit; the key and the client's status are checked by the
 // statement that records (usage.Record), so it costs one round trip.
 func (s *Server) postUsage(w http.ResponseWriter, r *http.Request) {
-	c, fresh, err := s.identify(w, r, true)
-	if err == nil && fresh && !usage.Served(c.Status) {
+	id, err := s.identify(w, r, true)
+	c := id.Caller
+	if err == nil && id.Fresh && !usage.Served(c.Status) {
 		err = s.admit(w, c) // refused before reading the body, when the database just said so
 	}
 	if err == nil {
@@ -86,8 +86,7 @@ func (s *Server) postUsage(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	token, _ := bearer(r)
-	req := usage.Request{KeyHash: apikey.Hash(token), Events: events, Response: respJSON}
+	req := usage.Request{KeyHash: id.KeyHash, Events: events, Response: respJSON}
 	if key != "" {
 		// The request as sent, before defaults: a retry of it hashes the same.
 		sent, err := json.Marshal(body)
