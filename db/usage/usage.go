@@ -32,16 +32,26 @@ type Caller struct {
 // ErrUnknownKey: no live key has that hash (never made, or revoked).
 var ErrUnknownKey = errors.New("unknown or revoked API key")
 
+// callerSQL reads the client of the live (unrevoked) key whose hash is $1,
+// with what the API needs of it: Authenticate runs it alone, Record as the
+// first part of the statement that writes.
+const callerSQL = `
+	SELECT k.id AS key_id, c.id, c.billing_status, coalesce(c.disabled_reason, '') AS reason,
+	       c.plan_code, p.rate_limit_per_minute
+	FROM api_keys k
+	JOIN clients c ON c.id = k.client_id
+	JOIN plans p ON p.code = c.plan_code
+	WHERE k.key_hash = $1 AND k.revoked_at IS NULL`
+
+// scan reads a row that starts with callerSQL's columns, then extra.
+func (c *Caller) scan(row pgx.Row, extra ...any) error {
+	return row.Scan(append([]any{&c.KeyID, &c.ClientID, &c.Status, &c.DisabledReason, &c.Plan, &c.RatePerMinute}, extra...)...)
+}
+
 // Authenticate finds the client whose live (unrevoked) key hashes to hash.
 func Authenticate(ctx context.Context, q db.Querier, hash []byte) (Caller, error) {
 	var c Caller
-	err := q.QueryRow(ctx, `
-		SELECT k.id, c.id, c.billing_status, coalesce(c.disabled_reason, ''), c.plan_code, p.rate_limit_per_minute
-		FROM api_keys k
-		JOIN clients c ON c.id = k.client_id
-		JOIN plans p ON p.code = c.plan_code
-		WHERE k.key_hash = $1 AND k.revoked_at IS NULL`, hash).
-		Scan(&c.KeyID, &c.ClientID, &c.Status, &c.DisabledReason, &c.Plan, &c.RatePerMinute)
+	err := c.scan(q.QueryRow(ctx, callerSQL, hash))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Caller{}, ErrUnknownKey
 	}
@@ -95,50 +105,38 @@ var ErrKeyReused = errors.New("the Idempotency-Key was used before with a differ
 
 // recordSQL checks the key and the client's status and records the events
 // of one request, in one statement and one round trip. With an idempotency
-// key ($4 not null) the key's row is inserted first in the same statement: a
+// key ($5 not null) the key's row is inserted first in the same statement: a
 // key already stored (or being stored by a concurrent request, which this one
 // then waits for) inserts no event. It returns no row for a key that is
 // unknown or revoked; else the client, its status and the events inserted.
 const recordSQL = `
-	WITH caller AS (
-	    SELECT k.id AS key_id, c.id, c.billing_status, coalesce(c.disabled_reason, '') AS reason,
-	           c.plan_code, p.rate_limit_per_minute
-	    FROM api_keys k
-	    JOIN clients c ON c.id = k.client_id
-	    JOIN plans p ON p.code = c.plan_code
-	    WHERE k.key_hash = $7 AND k.revoked_at IS NULL
+	WITH caller AS (` + callerSQL + `
 	), served AS (
 	    SELECT id FROM caller WHERE billing_status IN ('active', 'grace_period')
 	), req AS (
 	    INSERT INTO usage_requests (client_id, idempotency_key, request_hash, response)
-	    SELECT id, $4, $5, $6 FROM served WHERE $4::text IS NOT NULL
+	    SELECT id, $5, $6, $7 FROM served WHERE $5::text IS NOT NULL
 	    ON CONFLICT (client_id, idempotency_key) DO NOTHING
 	    RETURNING 1
 	), ins AS (
 	    INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at)
 	    SELECT s.id, e.op, e.qty, e.at
-	    FROM served s, unnest($1::text[], $2::int[], $3::timestamptz[]) AS e(op, qty, at)
-	    WHERE $4::text IS NULL OR EXISTS (SELECT 1 FROM req)
+	    FROM served s, unnest($2::text[], $3::int[], $4::timestamptz[]) AS e(op, qty, at)
+	    WHERE $5::text IS NULL OR EXISTS (SELECT 1 FROM req)
 	    RETURNING 1
 	)
-	SELECT key_id, id, billing_status, reason, plan_code, rate_limit_per_minute, (SELECT count(*) FROM ins)
-	FROM caller`
+	SELECT caller.*, (SELECT count(*) FROM ins) FROM caller`
 
 // recordOneSQL is recordSQL for the common request, one event and no
 // idempotency key: no arrays to unpack, no key row to write.
 const recordOneSQL = `
-	WITH caller AS (
-	    SELECT k.id AS key_id, c.id, c.billing_status, coalesce(c.disabled_reason, '') AS reason, c.plan_code
-	    FROM api_keys k
-	    JOIN clients c ON c.id = k.client_id
-	    WHERE k.key_hash = $4 AND k.revoked_at IS NULL
+	WITH caller AS (` + callerSQL + `
 	), ins AS (
 	    INSERT INTO usage_logs (client_id, operation_type, quantity, occurred_at)
-	    SELECT id, $1, $2, $3 FROM caller WHERE billing_status IN ('active', 'grace_period')
+	    SELECT id, $2, $3, $4 FROM caller WHERE billing_status IN ('active', 'grace_period')
 	    RETURNING 1
 	)
-	SELECT key_id, id, billing_status, reason, plan_code, 0, (SELECT count(*) FROM ins)
-	FROM caller`
+	SELECT caller.*, (SELECT count(*) FROM ins) FROM caller`
 
 // Record checks the caller's key and status and writes the request's events
 // in one statement (all or none). A key unknown or revoked is
@@ -163,11 +161,11 @@ func Record(ctx context.Context, q db.Querier, r Request) (Outcome, error) {
 	c := &out.Caller
 	var row pgx.Row
 	if len(r.Events) == 1 && r.IdempotencyKey == "" {
-		row = q.QueryRow(ctx, recordOneSQL, ops[0], qty[0], at[0], r.KeyHash)
+		row = q.QueryRow(ctx, recordOneSQL, r.KeyHash, ops[0], qty[0], at[0])
 	} else {
-		row = q.QueryRow(ctx, recordSQL, ops, qty, at, db.Nullable(r.IdempotencyKey), r.RequestHash, r.Response, r.KeyHash)
+		row = q.QueryRow(ctx, recordSQL, r.KeyHash, ops, qty, at, db.Nullable(r.IdempotencyKey), r.RequestHash, r.Response)
 	}
-	err := row.Scan(&c.KeyID, &c.ClientID, &c.Status, &c.DisabledReason, &c.Plan, &c.RatePerMinute, &inserted)
+	err := c.scan(row, &inserted)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Outcome{}, ErrUnknownKey
