@@ -23,14 +23,17 @@ func oneLine(err error) string { return strings.Join(strings.Fields(err.Error())
 // runDatabaseChecks runs database, then the checks that need it.
 func runDatabaseChecks(ctx context.Context, opts *Options, record func(Result)) {
 	f := opts.Factory
-	var pool *db.Pool
+	var (
+		pool    *db.Pool
+		version string // the server's, read once for the database and pg_dump checks
+		num     int
+	)
 	record(timed(ctx, opts, CheckDatabase, func(ctx context.Context) (string, string) {
 		p, err := f.DB(ctx)
 		if err != nil {
 			return StatusFailed, oneLine(err) + "; check " + cmdutil.EnvDatabaseURL + " (host, port, user, password, database) and that PostgreSQL runs"
 		}
-		var version string
-		if err := p.QueryRow(ctx, "SELECT current_setting('server_version')").Scan(&version); err != nil {
+		if err := p.QueryRow(ctx, "SELECT current_setting('server_version'), current_setting('server_version_num')::int").Scan(&version, &num); err != nil {
 			return StatusFailed, oneLine(err)
 		}
 		pool = p
@@ -49,7 +52,7 @@ func runDatabaseChecks(ctx context.Context, opts *Options, record func(Result)) 
 	record(timed(ctx, opts, CheckClock, func(ctx context.Context) (string, string) {
 		return checkClock(ctx, pool, f.Now, opts.MaxSkew)
 	}))
-	record(timed(ctx, opts, CheckPgDump, func(ctx context.Context) (string, string) { return checkPgDump(ctx, pool) }))
+	record(timed(ctx, opts, CheckPgDump, func(ctx context.Context) (string, string) { return checkPgDump(ctx, version, num) }))
 }
 
 func checkSchema(ctx context.Context, pool *db.Pool) (string, string) {
@@ -107,12 +110,9 @@ func checkClock(ctx context.Context, q db.Querier, now func() time.Time, maxSkew
 		abs.Round(time.Millisecond), rtt.Round(time.Microsecond))
 }
 
-func checkPgDump(ctx context.Context, q db.Querier) (string, string) {
-	var version string
-	var num int
-	if err := q.QueryRow(ctx, "SELECT current_setting('server_version'), current_setting('server_version_num')::int").Scan(&version, &num); err != nil {
-		return StatusFailed, "could not read the server's version: " + oneLine(err)
-	}
+// checkPgDump looks for a pg_dump for the server's major (version, as
+// server_version and server_version_num say it).
+func checkPgDump(ctx context.Context, version string, num int) (string, string) {
 	tools, err := backup.FindTools(ctx, num/10000, backup.DefaultSearchDirs())
 	if err != nil {
 		return StatusFailed, oneLine(err) + "; db backup needs it"

@@ -9,6 +9,7 @@ package schedule
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -69,22 +70,11 @@ func Jobs() []string {
 // Check reports an entry the registry must not hold: a cron line that is not
 // five plain fields, or a MaxAge shorter than a day (every job is daily).
 func (e Entry) Check() error {
-	fields := 0
-	inField := false
-	for _, r := range e.Cron {
-		switch {
-		case r == ' ':
-			inField = false
-		case !inField:
-			inField = true
-			fields++
-		}
-		if !(r == ' ' || r == '*' || r == '/' || r == ',' || r == '-' || (r >= '0' && r <= '9')) {
-			return fmt.Errorf("%s: cron %q: only digits and * / , - in five fields", e.Job, e.Cron)
-		}
+	if strings.Trim(e.Cron, "0123456789*/,- ") != "" {
+		return fmt.Errorf("%s: cron %q: only digits and * / , - in five fields", e.Job, e.Cron)
 	}
-	if fields != 5 {
-		return fmt.Errorf("%s: cron %q has %d fields, want 5", e.Job, e.Cron, fields)
+	if n := len(strings.Fields(e.Cron)); n != 5 {
+		return fmt.Errorf("%s: cron %q has %d fields, want 5", e.Job, e.Cron, n)
 	}
 	if e.MaxAge < 24*time.Hour {
 		return fmt.Errorf("%s: max age %s is shorter than the daily period", e.Job, e.MaxAge)
